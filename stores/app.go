@@ -1,0 +1,115 @@
+// Package stores reads app catalogs: StackHub's native format, and the app
+// stores of CasaOS, Runtipi and Umbrel, into one model, App.
+//
+// An App is a compose file written against StackHub's install variables
+// (below) plus what a catalog shows about it. Readers of foreign formats
+// translate their store's conventions into these variables, so appctl
+// installs every app the same way.
+//
+// Install variables, set by appctl when it loads an app's compose file:
+//
+//	APP_ID        the app's id, also its subdomain label ("vaultwarden")
+//	APP_DATA_DIR  absolute path of the app's data folder on the host
+//	APP_DOMAIN    the app's host name ("vaultwarden.home.example.com")
+//	APP_URL       the app's URL ("https://vaultwarden.home.example.com")
+//	BASE_DOMAIN   the platform's base domain ("home.example.com")
+//	TZ, PUID, PGID  the host's time zone and the user/group ids apps run as
+//
+// plus one variable per form field (Field.Key) with the user's value.
+package stores
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// App is one installable app.
+type App struct {
+	// ID is unique within its store; it is the default subdomain label, so
+	// it is a DNS label: lower case letters, digits and '-'.
+	ID    string `json:"id"`
+	Store string `json:"store"`
+
+	Name          string   `json:"name"`
+	Tagline       string   `json:"tagline,omitempty"`
+	Description   string   `json:"description,omitempty"`
+	Icon          string   `json:"icon,omitempty"` // URL, or a path inside Files
+	Version       string   `json:"version,omitempty"`
+	Website       string   `json:"website,omitempty"`
+	Source        string   `json:"source,omitempty"`
+	Categories    []string `json:"categories,omitempty"`
+	Architectures []string `json:"architectures,omitempty"`
+
+	// MainService is the compose service that serves the web UI, and
+	// MainPort the container port it listens on. The platform routes
+	// https://<app>.<domain> there.
+	MainService string `json:"main_service"`
+	MainPort    int    `json:"main_port"`
+	// MainScheme is "http" (default) or "https" for apps that only serve TLS.
+	MainScheme string `json:"main_scheme,omitempty"`
+
+	// Fields are the values the app asks for at install time.
+	Fields []Field `json:"fields,omitempty"`
+
+	// Compose is the compose file (YAML), using the install variables.
+	Compose []byte `json:"-"`
+	// Files are the other files of the app's folder by slash-separated
+	// relative path (config files the compose file bind-mounts, say). They
+	// are copied next to the compose file at install.
+	Files map[string][]byte `json:"-"`
+
+	// Hazards are settings that endanger the host; installing such an app
+	// needs an admin's explicit approval.
+	Hazards []Hazard `json:"hazards,omitempty"`
+	// Unavailable says why the app cannot be installed; empty when it can.
+	Unavailable string `json:"unavailable,omitempty"`
+}
+
+// FieldType is the kind of value a form field takes.
+type FieldType string
+
+// Field types. A form renders each with a fitting input and validates it.
+const (
+	FieldText     FieldType = "text"
+	FieldPassword FieldType = "password"
+	FieldNumber   FieldType = "number"
+	FieldBool     FieldType = "bool"
+	FieldEmail    FieldType = "email"
+	FieldURL      FieldType = "url"
+	FieldSelect   FieldType = "select"
+)
+
+// Field is one value an app asks for at install time, passed to its
+// compose file as the variable Key.
+type Field struct {
+	Key      string    `json:"key" yaml:"key"`
+	Label    string    `json:"label" yaml:"label"`
+	Type     FieldType `json:"type" yaml:"type"`
+	Default  string    `json:"default,omitempty" yaml:"default"`
+	Required bool      `json:"required,omitempty" yaml:"required"`
+	// Secret values are never shown again after install.
+	Secret bool `json:"secret,omitempty" yaml:"secret"`
+	// Random fields left empty get a random value of RandomLength characters.
+	Random       bool     `json:"random,omitempty" yaml:"random"`
+	RandomLength int      `json:"random_length,omitempty" yaml:"random_length"`
+	Options      []string `json:"options,omitempty" yaml:"options"`
+	Hint         string   `json:"hint,omitempty" yaml:"hint"`
+}
+
+// Hazard is one setting of an app that endangers the host.
+type Hazard struct {
+	Service string `json:"service"`
+	// Setting names the compose key: "privileged", "network_mode: host",
+	// "volumes: /var/run/docker.sock", "cap_add: NET_ADMIN", "devices" …
+	Setting string `json:"setting"`
+	Reason  string `json:"reason"`
+}
+
+func (h Hazard) String() string {
+	return fmt.Sprintf("service %q: %s (%s)", h.Service, h.Setting, h.Reason)
+}
+
+var appIDPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// ValidID reports whether id can be an app id: a DNS label in lower case.
+func ValidID(id string) bool { return appIDPattern.MatchString(id) }

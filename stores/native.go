@@ -1,0 +1,277 @@
+package stores
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// composeNames are the file names a native app folder's compose file may
+// have, in the order they are looked for.
+var composeNames = []string{"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}
+
+// nativeMeta is the x-stackhub block of a native compose file.
+type nativeMeta struct {
+	ID            string   `yaml:"id"`
+	Name          string   `yaml:"name"`
+	Tagline       string   `yaml:"tagline"`
+	Description   string   `yaml:"description"`
+	Icon          string   `yaml:"icon"`
+	Version       string   `yaml:"version"`
+	Website       string   `yaml:"website"`
+	Source        string   `yaml:"source"`
+	Categories    []string `yaml:"categories"`
+	Architectures []string `yaml:"architectures"`
+	Main          struct {
+		Service string `yaml:"service"`
+		Port    int    `yaml:"port"`
+		Scheme  string `yaml:"scheme"`
+	} `yaml:"main"`
+	Fields []Field `yaml:"fields"`
+}
+
+// composeDoc is the part of a compose file the readers look at.
+type composeDoc struct {
+	Services map[string]struct {
+		Image string `yaml:"image"`
+		Ports []any  `yaml:"ports"`
+	} `yaml:"services"`
+	Meta *nativeMeta `yaml:"x-stackhub"`
+}
+
+// ReadNative reads the native app folder dir of fsys: a compose file with an
+// x-stackhub block, and the other files of the folder. id is used when the
+// block names none.
+func ReadNative(fsys fs.FS, dir, id string) (App, error) {
+	var composeName string
+	var compose []byte
+	for _, name := range composeNames {
+		b, err := fs.ReadFile(fsys, path.Join(dir, name))
+		if err == nil {
+			composeName, compose = name, b
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return App{}, fmt.Errorf("read %s: %w", path.Join(dir, name), err)
+		}
+	}
+	if compose == nil {
+		return App{}, fmt.Errorf("app folder %s has no compose file (looked for %s)", dir, strings.Join(composeNames, ", "))
+	}
+	app, err := parseNative(compose, id)
+	if err != nil {
+		return App{}, fmt.Errorf("%s: %w", path.Join(dir, composeName), err)
+	}
+	files, err := readFiles(fsys, dir, composeName)
+	if err != nil {
+		return App{}, err
+	}
+	app.Files = files
+	return app, nil
+}
+
+// maxAppFiles and maxAppBytes bound what one app folder may hold, so a
+// hostile store cannot exhaust memory.
+const (
+	maxAppFiles = 200
+	maxAppBytes = 8 << 20
+)
+
+func readFiles(fsys fs.FS, dir, skip string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	total := 0
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !d.Type().IsRegular() {
+			return nil // symlinks and devices are not app files
+		}
+		rel := p
+		if dir != "." {
+			rel = strings.TrimPrefix(p, dir+"/")
+		}
+		if rel == skip {
+			return nil
+		}
+		if len(files) >= maxAppFiles {
+			return fmt.Errorf("app folder %s holds more than %d files", dir, maxAppFiles)
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		total += len(b)
+		if total > maxAppBytes {
+			return fmt.Errorf("app folder %s holds more than %d MiB", dir, maxAppBytes>>20)
+		}
+		files[rel] = b
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read app folder %s: %w", dir, err)
+	}
+	return files, nil
+}
+
+func parseNative(compose []byte, id string) (App, error) {
+	var doc composeDoc
+	if err := yaml.Unmarshal(compose, &doc); err != nil {
+		return App{}, fmt.Errorf("invalid YAML: %w", err)
+	}
+	if len(doc.Services) == 0 {
+		return App{}, errors.New("no services: a compose file needs a top-level services: block")
+	}
+	meta := nativeMeta{}
+	if doc.Meta != nil {
+		meta = *doc.Meta
+	}
+	if meta.ID != "" {
+		id = meta.ID
+	}
+	if !ValidID(id) {
+		return App{}, fmt.Errorf("app id %q is not a DNS label: use lower case letters, digits and '-' (set x-stackhub.id)", id)
+	}
+	app := App{
+		ID: id, Name: meta.Name, Tagline: meta.Tagline, Description: meta.Description,
+		Icon: meta.Icon, Version: meta.Version, Website: meta.Website, Source: meta.Source,
+		Categories: meta.Categories, Architectures: meta.Architectures,
+		MainService: meta.Main.Service, MainPort: meta.Main.Port, MainScheme: meta.Main.Scheme,
+		Fields: meta.Fields, Compose: compose,
+	}
+	if app.Name == "" {
+		app.Name = id
+	}
+	if app.MainService == "" {
+		app.MainService = guessMainService(doc)
+	}
+	svc, ok := doc.Services[app.MainService]
+	if !ok {
+		return App{}, fmt.Errorf("x-stackhub.main.service %q is not a service of the compose file", app.MainService)
+	}
+	if app.MainPort == 0 {
+		app.MainPort = firstTargetPort(svc.Ports)
+	}
+	if app.MainPort <= 0 || app.MainPort > 65535 {
+		return App{}, fmt.Errorf("cannot tell which port service %q serves its web UI on: set x-stackhub.main.port", app.MainService)
+	}
+	for i, f := range app.Fields {
+		if f.Key == "" {
+			return App{}, fmt.Errorf("x-stackhub.fields[%d] has no key", i)
+		}
+		if f.Type == "" {
+			app.Fields[i].Type = FieldText
+		}
+		if f.Label == "" {
+			app.Fields[i].Label = f.Key
+		}
+	}
+	return app, nil
+}
+
+// guessMainService picks the service that publishes a port, else the only
+// or alphabetically first service.
+func guessMainService(doc composeDoc) string {
+	names := make([]string, 0, len(doc.Services))
+	for n := range doc.Services {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if len(doc.Services[n].Ports) > 0 {
+			return n
+		}
+	}
+	return names[0]
+}
+
+// firstTargetPort returns the container port of the first port entry, in
+// short ("8080:80", "127.0.0.1:8080:80/tcp", "80") or long ({target: 80}) form.
+func firstTargetPort(ports []any) int {
+	for _, p := range ports {
+		switch v := p.(type) {
+		case int:
+			return v
+		case string:
+			s := strings.SplitN(v, "/", 2)[0]
+			parts := strings.Split(s, ":")
+			last := parts[len(parts)-1]
+			last = strings.SplitN(last, "-", 2)[0]
+			if n, err := strconv.Atoi(last); err == nil {
+				return n
+			}
+		case map[string]any:
+			switch t := v["target"].(type) {
+			case int:
+				return t
+			case string:
+				if n, err := strconv.Atoi(t); err == nil {
+					return n
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// ReadPath reads a user's own app: a native app folder, or a single compose
+// file (its folder's name is the app id unless x-stackhub names one).
+func ReadPath(p string) (App, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return App{}, err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return App{}, fmt.Errorf("read app %s: %w", p, err)
+	}
+	dir, only := abs, ""
+	if !st.IsDir() {
+		dir, only = filepath.Dir(abs), filepath.Base(abs)
+	}
+	id := sanitizeID(filepath.Base(dir))
+	if only == "" {
+		app, err := ReadNative(os.DirFS(dir), ".", id)
+		if err != nil {
+			return App{}, err
+		}
+		app.Store = "local"
+		return app, nil
+	}
+	b, err := os.ReadFile(abs)
+	if err != nil {
+		return App{}, fmt.Errorf("read app %s: %w", p, err)
+	}
+	app, err := parseNative(b, id)
+	if err != nil {
+		return App{}, fmt.Errorf("%s: %w", p, err)
+	}
+	app.Store = "local"
+	return app, nil
+}
+
+// sanitizeID turns a folder name into an app id.
+func sanitizeID(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '-' || r == '_' || r == ' ' || r == '.':
+			b.WriteByte('-')
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if len(s) > 63 {
+		s = strings.Trim(s[:63], "-")
+	}
+	return s
+}
