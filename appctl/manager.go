@@ -1,0 +1,762 @@
+package appctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/compose/v5/pkg/api"
+	"github.com/moby/moby/client"
+	"go.uber.org/zap"
+
+	"github.com/stackhub/stackhub/internal/kv"
+	"github.com/stackhub/stackhub/internal/registry"
+	"github.com/stackhub/stackhub/stores"
+)
+
+// Config is what a Manager needs to know about the platform.
+type Config struct {
+	// DataDir holds apps/<id>/ for every app.
+	DataDir string
+	// Domain is the base domain: apps are served at <app>.<Domain>.
+	Domain string
+	// HTTPSPort is the port apps are served on, for the URLs shown to users
+	// (0 or 443: the default port, left out of URLs).
+	HTTPSPort int
+	// Instance tells this StackHub's Docker objects from another's on the
+	// same engine (it is the value of the dev.stackhub.instance label).
+	Instance string
+	// ProjectPrefix starts every app's compose project name ("stackhub-").
+	ProjectPrefix string
+	// Network is the platform network the proxy reaches main services on.
+	Network string
+	// DockerHost is the engine's address; empty means DOCKER_HOST or the
+	// default socket.
+	DockerHost string
+	// WaitTimeout bounds the wait for an app's services to become healthy.
+	WaitTimeout time.Duration
+	// TZ, PUID and PGID are passed to apps (install variables).
+	TZ, PUID, PGID string
+	Logger         *zap.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Instance == "" {
+		c.Instance = "default"
+	}
+	if c.ProjectPrefix == "" {
+		c.ProjectPrefix = "stackhub-"
+	}
+	if c.Network == "" {
+		c.Network = "stackhub"
+	}
+	if c.WaitTimeout == 0 {
+		c.WaitTimeout = 3 * time.Minute
+	}
+	if c.TZ == "" {
+		c.TZ = hostTimeZone()
+	}
+	if c.PUID == "" {
+		c.PUID = "1000"
+	}
+	if c.PGID == "" {
+		c.PGID = "1000"
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+}
+
+func hostTimeZone() string {
+	if tz := os.Getenv("TZ"); tz != "" {
+		return tz
+	}
+	if b, err := os.ReadFile("/etc/timezone"); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b))
+	}
+	if target, err := os.Readlink("/etc/localtime"); err == nil {
+		if i := strings.Index(target, "zoneinfo/"); i >= 0 {
+			return target[i+len("zoneinfo/"):]
+		}
+	}
+	return "UTC"
+}
+
+// Manager installs and runs apps. It is safe for concurrent use; operations
+// on one app are serialised.
+type Manager struct {
+	cfg    Config
+	db     *kv.DB
+	engine Engine
+	reg    *registry.Registry
+	log    *zap.Logger
+
+	locksMu sync.Mutex
+	locks   map[string]*sync.Mutex
+
+	orphansMu sync.Mutex
+	orphans   []string
+
+	stop context.CancelFunc
+	done sync.WaitGroup
+}
+
+// New connects to the Docker Engine and prepares the platform network. Call
+// Reconcile (or Run) to bring apps back after a restart.
+func New(ctx context.Context, cfg Config, db *kv.DB, reg *registry.Registry) (*Manager, error) {
+	cfg.setDefaults()
+	engine, err := Connect(ctx, cfg.DockerHost)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{cfg: cfg, db: db, engine: engine, reg: reg, log: cfg.Logger, locks: map[string]*sync.Mutex{}}
+	if err := m.ensureNetwork(ctx); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Engine returns the Compose engine the manager drives.
+func (m *Manager) Engine() Engine { return m.engine }
+
+// Config returns the manager's configuration, defaults filled in.
+func (m *Manager) Config() Config { return m.cfg }
+
+func (m *Manager) ensureNetwork(ctx context.Context) error {
+	docker := m.engine.Docker()
+	if _, err := docker.NetworkInspect(ctx, m.cfg.Network, client.NetworkInspectOptions{}); err == nil {
+		return nil
+	} else if !isNotFound(err) {
+		return fmt.Errorf("inspect platform network %s: %w", m.cfg.Network, err)
+	}
+	_, err := docker.NetworkCreate(ctx, m.cfg.Network, client.NetworkCreateOptions{
+		Driver: "bridge",
+		Labels: map[string]string{LabelInstance: m.cfg.Instance},
+	})
+	if err != nil && !strings.Contains(err.Error(), "already exists") {
+		return fmt.Errorf("create platform network %s: %w", m.cfg.Network, err)
+	}
+	return nil
+}
+
+func (m *Manager) lock(id string) func() {
+	m.locksMu.Lock()
+	l, ok := m.locks[id]
+	if !ok {
+		l = &sync.Mutex{}
+		m.locks[id] = l
+	}
+	m.locksMu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+func (m *Manager) tryLock(id string) (func(), bool) {
+	m.locksMu.Lock()
+	l, ok := m.locks[id]
+	if !ok {
+		l = &sync.Mutex{}
+		m.locks[id] = l
+	}
+	m.locksMu.Unlock()
+	if !l.TryLock() {
+		return nil, false
+	}
+	return l.Unlock, true
+}
+
+func (m *Manager) appDir(id string) string { return filepath.Join(m.cfg.DataDir, "apps", id) }
+
+// URL is the address users open an app at.
+func (m *Manager) URL(host string) string {
+	u := url.URL{Scheme: "https", Host: host, Path: "/"}
+	if m.cfg.HTTPSPort != 0 && m.cfg.HTTPSPort != 443 {
+		u.Host = net.JoinHostPort(host, strconv.Itoa(m.cfg.HTTPSPort))
+	}
+	return u.String()
+}
+
+// Errors a user can act on. The admin API maps them to status codes.
+var (
+	ErrNotInstalled     = errors.New("not installed")
+	ErrAlreadyInstalled = errors.New("already installed")
+	ErrTaken            = errors.New("subdomain taken")
+	ErrHazards          = errors.New("needs approval")
+	ErrInvalid          = errors.New("invalid app")
+)
+
+// reservedLabels are subdomains the platform uses itself.
+var reservedLabels = map[string]bool{"my": true, "ns1": true, "ns2": true, "www": false}
+
+// InstallOptions are a user's choices at install.
+type InstallOptions struct {
+	// Values answer the app's form (--set KEY=VALUE).
+	Values map[string]string
+	// Subdomain overrides the app id as the first label of its host.
+	Subdomain string
+	// ApproveHazards is the admin's explicit approval of settings that
+	// endanger the host (privileged, host network, docker.sock …).
+	ApproveHazards bool
+	// PublishPorts keeps the app's non-web port publications open to the
+	// LAN; by default they are bound to 127.0.0.1.
+	PublishPorts bool
+	// Policy is the app's access policy; nil means private.
+	Policy *registry.Policy
+}
+
+func (m *Manager) stamp(id string, progress func(Event)) func(Event) {
+	return func(e Event) {
+		if e.Time.IsZero() {
+			e.Time = time.Now()
+		}
+		if e.App == "" {
+			e.App = id
+		}
+		if progress != nil {
+			progress(e)
+		}
+	}
+}
+
+// Install installs app and waits until it is healthy and published.
+func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptions, progress func(Event)) (Record, error) {
+	progress = m.stamp(app.ID, progress)
+	if app.Unavailable != "" {
+		return Record{}, fmt.Errorf("install %s: %w: %s", app.ID, ErrInvalid, app.Unavailable)
+	}
+	if !stores.ValidID(app.ID) {
+		return Record{}, fmt.Errorf("install %s: %w: the app id must be a DNS label (lower case letters, digits, '-')", app.ID, ErrInvalid)
+	}
+	sub := app.ID
+	if opts.Subdomain != "" {
+		sub = strings.ToLower(opts.Subdomain)
+	}
+	if !stores.ValidID(sub) || reservedLabels[sub] {
+		return Record{}, fmt.Errorf("install %s: %w: subdomain %q is reserved or not a DNS label; choose another with --subdomain", app.ID, ErrTaken, sub)
+	}
+	host := sub + "." + m.cfg.Domain
+	unlock := m.lock(app.ID)
+	defer unlock()
+
+	var old Record
+	err := m.db.Get(recordKey(app.ID), &old)
+	switch {
+	case err == nil && old.State != StateFailed:
+		return Record{}, fmt.Errorf("install %s: %w: app %s is already installed (%s) at %s; `stackhub apps info %s` shows it, `stackhub apps remove %s` removes it", app.ID, ErrAlreadyInstalled, app.ID, old.State, old.URL, app.ID, app.ID)
+	case err != nil && !errors.Is(err, kv.ErrNotFound):
+		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
+	}
+	if other, ok := m.hostOwner(host); ok && other != app.ID {
+		return Record{}, fmt.Errorf("install %s: %w: %s is already the address of app %s; choose another with --subdomain", app.ID, ErrTaken, host, other)
+	}
+	values, secrets, err := resolveValues(app, opts.Values)
+	if err != nil {
+		return Record{}, fmt.Errorf("install %s: %w: %w", app.ID, ErrInvalid, err)
+	}
+	policy := registry.Policy{Access: registry.Private}
+	if opts.Policy != nil {
+		policy = *opts.Policy
+	}
+	now := time.Now().UTC()
+	rec := Record{
+		ID: app.ID, Store: app.Store, Name: app.Name, Version: app.Version,
+		Host: host, URL: m.URL(host), Project: m.cfg.ProjectPrefix + app.ID,
+		MainSvc: app.MainService, MainPort: app.MainPort, MainScheme: app.MainScheme,
+		Compose: app.Compose, Files: app.Files, Values: values, Secrets: secrets,
+		Policy: policy, ApprovedHazards: opts.ApproveHazards, PublishPorts: opts.PublishPorts,
+		State: StateInstalling, Running: true, InstalledAt: now, UpdatedAt: now,
+	}
+
+	progress(Event{Phase: PhaseValidate, Status: "checking the compose file"})
+	_, existed := os.Stat(m.appDir(app.ID))
+	p, err := m.project(ctx, &rec, true)
+	if err == nil {
+		err = m.checkHazards(p, &rec)
+	}
+	if err != nil {
+		// Bad input changes nothing: undo the folder we wrote.
+		if os.IsNotExist(existed) {
+			os.RemoveAll(m.appDir(app.ID))
+		} else {
+			os.RemoveAll(filepath.Join(m.appDir(app.ID), "source"))
+		}
+		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
+	}
+
+	// Desired state first: from here on, a crash is recovered by Reconcile.
+	if err := m.db.Put(recordKey(app.ID), rec); err != nil {
+		return Record{}, fmt.Errorf("install %s: record desired state: %w", app.ID, err)
+	}
+	failpoint("install-after-record")
+
+	if err := m.converge(ctx, &rec, p, progress); err != nil {
+		// A first install leaves nothing behind; a reinstall over data kept
+		// with --keep-data keeps that data.
+		m.rollback(context.WithoutCancel(ctx), &rec, os.IsNotExist(existed), progress)
+		m.db.Delete(recordKey(app.ID))
+		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
+	}
+	rec.State = StateInstalled
+	rec.UpdatedAt = time.Now().UTC()
+	if err := m.db.Put(recordKey(app.ID), rec); err != nil {
+		return Record{}, fmt.Errorf("install %s: record installed state: %w", app.ID, err)
+	}
+	progress(Event{Phase: PhaseDone, Status: "installed", URL: rec.URL, Message: fmt.Sprintf("%s is ready at %s", rec.Name, rec.URL)})
+	return rec, nil
+}
+
+// hostOwner returns the app that has host, among the recorded apps.
+func (m *Manager) hostOwner(host string) (string, bool) {
+	recs, _ := m.records()
+	for _, r := range recs {
+		if r.Host == host && r.State != StateFailed {
+			return r.ID, true
+		}
+	}
+	return "", false
+}
+
+// HazardError lists the settings of an app that need an admin's approval.
+type HazardError struct {
+	App     string
+	Hazards []stores.Hazard
+}
+
+func (e *HazardError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "app %s asks for settings that endanger the host:", e.App)
+	for _, h := range e.Hazards {
+		b.WriteString("\n  - " + h.String())
+	}
+	b.WriteString("\ninstall it with --approve-hazards only if you trust it")
+	return b.String()
+}
+
+func (e *HazardError) Unwrap() error { return ErrHazards }
+
+func (m *Manager) checkHazards(p *types.Project, rec *Record) error {
+	hz := hazardsOf(p, m.appDir(rec.ID))
+	if len(hz) > 0 && !rec.ApprovedHazards {
+		return &HazardError{App: rec.ID, Hazards: hz}
+	}
+	return nil
+}
+
+// installEnv is the variables an app's compose file is interpolated with.
+func (m *Manager) installEnv(rec *Record) map[string]string {
+	env := map[string]string{}
+	for k, v := range rec.Values {
+		env[k] = v
+	}
+	env["APP_ID"] = rec.ID
+	env["APP_DATA_DIR"] = filepath.Join(m.appDir(rec.ID), "data")
+	env["APP_DOMAIN"] = rec.Host
+	env["APP_URL"] = strings.TrimSuffix(rec.URL, "/")
+	env["BASE_DOMAIN"] = m.cfg.Domain
+	env["TZ"] = m.cfg.TZ
+	env["PUID"] = m.cfg.PUID
+	env["PGID"] = m.cfg.PGID
+	return env
+}
+
+// project loads the app's compose project as StackHub runs it. With
+// writeSource (at install), or when the app's folder was lost, the source
+// files are first written from the record.
+func (m *Manager) project(ctx context.Context, rec *Record, writeSource bool) (*types.Project, error) {
+	dir := m.appDir(rec.ID)
+	src := filepath.Join(dir, "source")
+	composePath := filepath.Join(src, "compose.yaml")
+	if _, err := os.Stat(composePath); writeSource || err != nil {
+		if err := writeSourceFolder(src, rec.Compose, rec.Files); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	p, err := m.engine.Load(ctx, LoadSpec{Name: rec.Project, WorkingDir: src, Files: []string{composePath}, Env: m.installEnv(rec)})
+	if err != nil {
+		return nil, fmt.Errorf("%w: compose file: %w", ErrInvalid, err)
+	}
+	if err := rewriteProject(p, rewriteSpec{
+		App: rec.ID, Instance: m.cfg.Instance, Network: m.cfg.Network,
+		MainService: rec.MainSvc, MainPort: rec.MainPort, AppDir: dir, PublishPorts: rec.PublishPorts,
+	}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if writeSource {
+		if y, err := p.MarshalYAML(); err == nil {
+			os.WriteFile(filepath.Join(dir, "compose.yaml"), y, 0o600)
+		}
+	}
+	return p, nil
+}
+
+func writeSourceFolder(src string, compose []byte, files map[string][]byte) error {
+	if err := os.RemoveAll(src); err != nil {
+		return fmt.Errorf("clear %s: %w", src, err)
+	}
+	if err := os.MkdirAll(src, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", src, err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "compose.yaml"), compose, 0o600); err != nil {
+		return fmt.Errorf("write compose file: %w", err)
+	}
+	for name, b := range files {
+		clean := path.Clean("/" + name)[1:]
+		if clean == "" || clean == "compose.yaml" || clean != name {
+			return fmt.Errorf("%w: app file name %q is not a plain relative path", ErrInvalid, name)
+		}
+		dst := filepath.Join(src, filepath.FromSlash(clean))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, b, 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// converge brings the app's containers to the record's desired state and
+// publishes it: images, create/start, health, route.
+func (m *Manager) converge(ctx context.Context, rec *Record, p *types.Project, progress func(Event)) error {
+	if err := ensureImages(ctx, m.engine.Docker(), p, progress); err != nil {
+		return err
+	}
+	if err := m.engine.Up(ctx, p, m.cfg.WaitTimeout, progress); err != nil {
+		return explainUpError(err)
+	}
+	failpoint("install-after-up")
+	progress(Event{Phase: PhaseWait, Status: "waiting for the web UI to answer", Resource: rec.MainSvc})
+	upstream, err := m.waitUpstream(ctx, rec)
+	if err != nil {
+		return err
+	}
+	m.publish(rec, upstream)
+	progress(Event{Phase: PhasePublish, Status: "published", Resource: rec.Host, Message: "routed to " + upstream})
+	return nil
+}
+
+func explainUpError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "port is already allocated"), strings.Contains(msg, "address already in use"):
+		return fmt.Errorf("a port this app publishes is already in use on the host: stop what uses it, or change the app's ports: %w", err)
+	case strings.Contains(msg, "unhealthy"):
+		return fmt.Errorf("a service of the app did not become healthy: `stackhub apps logs APP` shows why: %w", err)
+	}
+	return fmt.Errorf("start containers: %w", err)
+}
+
+func (m *Manager) publish(rec *Record, upstream string) {
+	m.reg.Put(registry.Entry{App: rec.ID, Host: rec.Host, Upstream: upstream, Policy: rec.Policy})
+}
+
+// waitUpstream waits until the main service accepts connections on the
+// platform network and returns its address.
+func (m *Manager) waitUpstream(ctx context.Context, rec *Record) (string, error) {
+	deadline := time.Now().Add(m.cfg.WaitTimeout)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		addr, err := m.upstream(ctx, rec)
+		if err == nil {
+			conn, derr := net.DialTimeout("tcp", addr, time.Second)
+			if derr == nil {
+				conn.Close()
+				return addr, nil
+			}
+			err = derr
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return "", fmt.Errorf("the web UI of service %s did not accept connections on port %d within %s (%v): `stackhub apps logs %s` shows why", rec.MainSvc, rec.MainPort, m.cfg.WaitTimeout, lastErr, rec.ID)
+}
+
+// upstream is the main service's address on the platform network.
+func (m *Manager) upstream(ctx context.Context, rec *Record) (string, error) {
+	list, err := m.engine.Docker().ContainerList(ctx, client.ContainerListOptions{
+		Filters: client.Filters{}.Add("label", api.ProjectLabel+"="+rec.Project, api.ServiceLabel+"="+rec.MainSvc),
+	})
+	if err != nil {
+		return "", fmt.Errorf("list containers of %s: %w", rec.ID, err)
+	}
+	for _, c := range list.Items {
+		if c.NetworkSettings == nil {
+			continue
+		}
+		if ep, ok := c.NetworkSettings.Networks[m.cfg.Network]; ok && ep != nil && ep.IPAddress.IsValid() {
+			return net.JoinHostPort(ep.IPAddress.String(), strconv.Itoa(rec.MainPort)), nil
+		}
+	}
+	return "", fmt.Errorf("service %s of %s is not running on network %s", rec.MainSvc, rec.ID, m.cfg.Network)
+}
+
+// rollback undoes an install that failed: containers and networks go. The
+// app's data (volumes, data folder) goes only when fresh, i.e. the install
+// created it: otherwise it may hold user data from an earlier install kept
+// with --keep-data.
+func (m *Manager) rollback(ctx context.Context, rec *Record, fresh bool, progress func(Event)) {
+	m.reg.DeleteApp(rec.ID)
+	p, err := m.project(ctx, rec, false)
+	if err != nil {
+		p = nil
+	}
+	if err := m.engine.Down(ctx, rec.Project, p, fresh, progress); err != nil {
+		m.log.Warn("roll back install", zap.String("app", rec.ID), zap.Error(err))
+	}
+	if fresh {
+		os.RemoveAll(m.appDir(rec.ID))
+		return
+	}
+	os.RemoveAll(filepath.Join(m.appDir(rec.ID), "source"))
+	os.Remove(filepath.Join(m.appDir(rec.ID), "compose.yaml"))
+}
+
+// get reads an app's record.
+func (m *Manager) get(id string) (Record, error) {
+	var rec Record
+	err := m.db.Get(recordKey(id), &rec)
+	if errors.Is(err, kv.ErrNotFound) {
+		return rec, fmt.Errorf("%w: no app %q is installed; `stackhub apps list` shows the installed apps", ErrNotInstalled, id)
+	}
+	return rec, err
+}
+
+func (m *Manager) records() ([]Record, error) {
+	keys, err := m.db.Keys("apps/")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Record, 0, len(keys))
+	for _, k := range keys {
+		var r Record
+		if err := m.db.Get(k, &r); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Remove removes an app: its route first, then its containers and networks,
+// and, unless keepData, its volumes and data folder.
+func (m *Manager) Remove(ctx context.Context, id string, keepData bool, progress func(Event)) error {
+	progress = m.stamp(id, progress)
+	unlock := m.lock(id)
+	defer unlock()
+	rec, err := m.get(id)
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", id, err)
+	}
+	rec.State, rec.KeepData, rec.UpdatedAt = StateRemoving, keepData, time.Now().UTC()
+	if err := m.db.Put(recordKey(id), rec); err != nil {
+		return fmt.Errorf("remove %s: record desired state: %w", id, err)
+	}
+	if err := m.finishRemove(ctx, &rec, progress); err != nil {
+		return fmt.Errorf("remove %s: %w", id, err)
+	}
+	msg := "removed with its data"
+	if keepData {
+		msg = "removed; its data was kept in " + filepath.Join(m.appDir(id), "data") + " and its volumes"
+	}
+	progress(Event{Phase: PhaseDone, Status: "removed", Message: msg})
+	return nil
+}
+
+func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(Event)) error {
+	m.reg.DeleteApp(rec.ID)
+	p, err := m.project(ctx, rec, false)
+	if err != nil {
+		p = nil // Compose still finds the containers by their labels
+	}
+	if err := m.engine.Down(ctx, rec.Project, p, !rec.KeepData, progress); err != nil {
+		return fmt.Errorf("remove containers: %w", err)
+	}
+	failpoint("remove-after-down")
+	dir := m.appDir(rec.ID)
+	if rec.KeepData {
+		os.RemoveAll(filepath.Join(dir, "source"))
+		os.Remove(filepath.Join(dir, "compose.yaml"))
+	} else if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("delete app folder %s: %w", dir, err)
+	}
+	return m.db.Delete(recordKey(rec.ID))
+}
+
+// Start starts a stopped app (recreating containers that are missing) and
+// publishes it again.
+func (m *Manager) Start(ctx context.Context, id string, progress func(Event)) error {
+	progress = m.stamp(id, progress)
+	unlock := m.lock(id)
+	defer unlock()
+	rec, err := m.setRunning(id, true)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", id, err)
+	}
+	p, err := m.project(ctx, &rec, false)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", id, err)
+	}
+	if err := m.converge(ctx, &rec, p, progress); err != nil {
+		return fmt.Errorf("start %s: %w", id, err)
+	}
+	progress(Event{Phase: PhaseDone, Status: "started", URL: rec.URL})
+	return nil
+}
+
+// Stop stops an app's containers. Its address stays reserved and resolves;
+// requests get a page saying the app is stopped.
+func (m *Manager) Stop(ctx context.Context, id string, progress func(Event)) error {
+	progress = m.stamp(id, progress)
+	unlock := m.lock(id)
+	defer unlock()
+	rec, err := m.setRunning(id, false)
+	if err != nil {
+		return fmt.Errorf("stop %s: %w", id, err)
+	}
+	m.publish(&rec, "")
+	p, _ := m.project(ctx, &rec, false)
+	if err := m.engine.Stop(ctx, rec.Project, p, progress); err != nil {
+		return fmt.Errorf("stop %s: %w", id, err)
+	}
+	progress(Event{Phase: PhaseDone, Status: "stopped"})
+	return nil
+}
+
+// Restart restarts an app's containers and routes to their new address.
+func (m *Manager) Restart(ctx context.Context, id string, progress func(Event)) error {
+	progress = m.stamp(id, progress)
+	unlock := m.lock(id)
+	defer unlock()
+	rec, err := m.setRunning(id, true)
+	if err != nil {
+		return fmt.Errorf("restart %s: %w", id, err)
+	}
+	p, err := m.project(ctx, &rec, false)
+	if err != nil {
+		return fmt.Errorf("restart %s: %w", id, err)
+	}
+	if err := m.engine.Restart(ctx, rec.Project, p, progress); err != nil {
+		return fmt.Errorf("restart %s: %w", id, err)
+	}
+	// Restart does not recreate missing containers; converge does, and
+	// republishes the (possibly new) address.
+	if err := m.converge(ctx, &rec, p, progress); err != nil {
+		return fmt.Errorf("restart %s: %w", id, err)
+	}
+	progress(Event{Phase: PhaseDone, Status: "restarted", URL: rec.URL})
+	return nil
+}
+
+func (m *Manager) setRunning(id string, running bool) (Record, error) {
+	rec, err := m.get(id)
+	if err != nil {
+		return rec, err
+	}
+	if rec.State != StateInstalled {
+		return rec, fmt.Errorf("app %s is %s, not installed: `stackhub apps info %s` says more", id, rec.State, id)
+	}
+	rec.Running, rec.UpdatedAt = running, time.Now().UTC()
+	return rec, m.db.Put(recordKey(id), rec)
+}
+
+// Logs writes the app's logs to w, following them when opts.Follow.
+func (m *Manager) Logs(ctx context.Context, id string, opts LogOptions, w io.Writer) error {
+	rec, err := m.get(id)
+	if err != nil {
+		return fmt.Errorf("logs %s: %w", id, err)
+	}
+	return m.engine.Logs(ctx, rec.Project, opts, w)
+}
+
+// Status reports one app.
+func (m *Manager) Status(ctx context.Context, id string) (AppStatus, error) {
+	rec, err := m.get(id)
+	if err != nil {
+		return AppStatus{}, err
+	}
+	return m.status(ctx, rec), nil
+}
+
+func (m *Manager) status(ctx context.Context, rec Record) AppStatus {
+	st := AppStatus{Record: rec}
+	st.Record.Compose, st.Record.Files = nil, nil
+	st.Record.Values = redact(rec.Values, rec.Secrets)
+	cs, err := m.engine.Ps(ctx, rec.Project)
+	if err != nil {
+		st.Health = "unknown: " + err.Error()
+		return st
+	}
+	running := 0
+	for _, c := range cs {
+		st.Containers = append(st.Containers, ContainerStatus{Service: c.Service, Name: c.Name, Image: c.Image, State: string(c.State), Health: string(c.Health)})
+		if c.State == "running" {
+			running++
+		}
+	}
+	sort.Slice(st.Containers, func(i, j int) bool { return st.Containers[i].Service < st.Containers[j].Service })
+	switch {
+	case rec.State == StateFailed:
+		st.Health = "rolled back"
+	case len(cs) == 0:
+		st.Health = "no containers"
+	case running == len(cs):
+		st.Health = "running"
+	case running == 0:
+		st.Health = "stopped"
+	default:
+		st.Health = fmt.Sprintf("partial (%d of %d running)", running, len(cs))
+	}
+	return st
+}
+
+func redact(values map[string]string, secrets []string) map[string]string {
+	out := make(map[string]string, len(values))
+	for k, v := range values {
+		out[k] = v
+	}
+	for _, k := range secrets {
+		if _, ok := out[k]; ok {
+			out[k] = "********"
+		}
+	}
+	return out
+}
+
+// List reports every recorded app, by id.
+func (m *Manager) List(ctx context.Context) ([]AppStatus, error) {
+	recs, err := m.records()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AppStatus, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, m.status(ctx, r))
+	}
+	return out, nil
+}
+
+// Orphans lists compose projects labelled with this instance that have no
+// app record (left by a crash or by hand); they are reported, not removed.
+func (m *Manager) Orphans() []string {
+	m.orphansMu.Lock()
+	defer m.orphansMu.Unlock()
+	return append([]string(nil), m.orphans...)
+}

@@ -1,0 +1,187 @@
+package appctl
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/stackhub/stackhub/stores"
+)
+
+// Labels StackHub puts on every container, network and volume it creates,
+// so its own objects can be told apart from the host's other compose
+// projects (and removed by label).
+const (
+	LabelApp      = "dev.stackhub.app"
+	LabelInstance = "dev.stackhub.instance"
+)
+
+// rewriteSpec is what rewriteProject needs to know about the install.
+type rewriteSpec struct {
+	App          string
+	Instance     string
+	Network      string // the platform network
+	MainService  string
+	MainPort     int
+	AppDir       string // everything the app may bind-mount lives below it
+	PublishPorts bool   // the admin asked to keep LAN-facing publications
+}
+
+// rewriteProject turns an app's compose project into what StackHub runs:
+//   - the main service's web port is not published at all: it is reached
+//     through the proxy on the platform network;
+//   - other published ports are bound to 127.0.0.1 unless the admin asked
+//     to publish them (DESIGN.md invariant 3);
+//   - the main service joins the platform network, so the proxy can reach it;
+//   - every container, network and volume is labelled with the app and the
+//     StackHub instance;
+//   - services without a restart policy get `unless-stopped`, so apps come
+//     back after a reboot of the host.
+func rewriteProject(p *types.Project, s rewriteSpec) error {
+	main, ok := p.Services[s.MainService]
+	if !ok {
+		return fmt.Errorf("main service %q is not in the compose file (services: %s)", s.MainService, strings.Join(p.ServiceNames(), ", "))
+	}
+	if main.NetworkMode != "" && !strings.HasPrefix(main.NetworkMode, "bridge") {
+		return fmt.Errorf("main service %q uses network_mode %q: StackHub can only route to services on a Docker network", s.MainService, main.NetworkMode)
+	}
+	labels := map[string]string{LabelApp: s.App, LabelInstance: s.Instance}
+	for name, svc := range p.Services {
+		var ports []types.ServicePortConfig
+		for _, port := range svc.Ports {
+			if name == s.MainService && int(port.Target) == s.MainPort {
+				continue
+			}
+			if !s.PublishPorts {
+				port.HostIP = "127.0.0.1"
+			}
+			ports = append(ports, port)
+		}
+		svc.Ports = ports
+		if svc.Labels == nil {
+			svc.Labels = types.Labels{}
+		}
+		for k, v := range labels {
+			svc.Labels[k] = v
+		}
+		if svc.Restart == "" && svc.Deploy == nil {
+			svc.Restart = types.RestartPolicyUnlessStopped
+		}
+		if name == s.MainService {
+			if svc.Networks == nil {
+				svc.Networks = map[string]*types.ServiceNetworkConfig{"default": nil}
+			}
+			svc.Networks[platformNetworkKey] = nil
+		}
+		p.Services[name] = svc
+	}
+	if p.Networks == nil {
+		p.Networks = types.Networks{}
+	}
+	for name, n := range p.Networks {
+		if n.External {
+			continue
+		}
+		if n.Labels == nil {
+			n.Labels = types.Labels{}
+		}
+		for k, v := range labels {
+			n.Labels[k] = v
+		}
+		p.Networks[name] = n
+	}
+	p.Networks[platformNetworkKey] = types.NetworkConfig{Name: s.Network, External: true}
+	for name, v := range p.Volumes {
+		if v.External {
+			continue
+		}
+		if v.Labels == nil {
+			v.Labels = types.Labels{}
+		}
+		for k, val := range labels {
+			v.Labels[k] = val
+		}
+		p.Volumes[name] = v
+	}
+	return nil
+}
+
+// platformNetworkKey is the key of the platform network in an app's project.
+const platformNetworkKey = "stackhub-platform"
+
+// hostSystemPaths are host folders an app must never bind-mount without an
+// admin's approval: they give control over the host.
+var hostSystemPaths = []string{"/", "/etc", "/root", "/home", "/boot", "/usr", "/bin", "/sbin", "/lib", "/var/lib/docker", "/proc", "/sys", "/dev", "/run", "/var/run"}
+
+// hazardsOf lists the settings of p that endanger the host. Bind mounts
+// outside the app's folder count too: an app reads and writes its own folder
+// only, unless the admin allows more.
+func hazardsOf(p *types.Project, appDir string) []stores.Hazard {
+	var hz []stores.Hazard
+	add := func(svc, setting, reason string) {
+		hz = append(hz, stores.Hazard{Service: svc, Setting: setting, Reason: reason})
+	}
+	names := p.ServiceNames()
+	sort.Strings(names)
+	for _, name := range names {
+		svc := p.Services[name]
+		if svc.Privileged {
+			add(name, "privileged: true", "full access to the host's devices and kernel")
+		}
+		switch {
+		case svc.NetworkMode == "host":
+			add(name, "network_mode: host", "shares the host's network: its ports are open to the LAN")
+		case strings.HasPrefix(svc.NetworkMode, "container:"):
+			// sharing another container's network is contained
+		}
+		if svc.Pid == "host" {
+			add(name, "pid: host", "sees and can signal every process of the host")
+		}
+		if svc.Ipc == "host" {
+			add(name, "ipc: host", "shares the host's IPC namespace")
+		}
+		for _, c := range svc.CapAdd {
+			add(name, "cap_add: "+c, "extra kernel privileges")
+		}
+		if len(svc.Devices) > 0 {
+			add(name, "devices", "direct access to host devices")
+		}
+		for _, so := range svc.SecurityOpt {
+			if strings.Contains(so, "unconfined") {
+				add(name, "security_opt: "+so, "disables a kernel security profile")
+			}
+		}
+		for _, v := range svc.Volumes {
+			if v.Type != types.VolumeTypeBind {
+				continue
+			}
+			src := filepath.Clean(v.Source)
+			switch {
+			case strings.HasSuffix(src, "docker.sock"):
+				add(name, "volumes: "+v.Source, "the Docker socket gives root on the host")
+			case isSystemPath(src):
+				add(name, "volumes: "+v.Source, "mounts a system folder of the host")
+			case !within(src, appDir):
+				add(name, "volumes: "+v.Source, "mounts a host folder outside the app's data folder")
+			}
+		}
+	}
+	return hz
+}
+
+func isSystemPath(p string) bool {
+	for _, sp := range hostSystemPaths {
+		if p == sp || (sp != "/" && strings.HasPrefix(p, sp+"/") && sp != "/home") {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether path is dir or below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
+}
