@@ -57,12 +57,38 @@ type App struct {
 	// relative path (config files the compose file bind-mounts, say). They
 	// are copied next to the compose file at install.
 	Files map[string][]byte `json:"-"`
+	// Seed are files to create inside the app's data folder (APP_DATA_DIR)
+	// at install, by slash-separated path relative to it, when they do not
+	// exist yet; they are never overwritten (they are the app's data from
+	// then on). Native apps take them from a seed/ folder; Runtipi apps from
+	// their data/ folder; Umbrel apps from their whole folder.
+	Seed map[string][]byte `json:"-"`
+
+	// Ports are the host ports the app publishes besides its web UI (which
+	// the platform routes), each with what it is for.
+	Ports []Port `json:"ports,omitempty"`
 
 	// Hazards are settings that endanger the host; installing such an app
 	// needs an admin's explicit approval.
 	Hazards []Hazard `json:"hazards,omitempty"`
 	// Unavailable says why the app cannot be installed; empty when it can.
 	Unavailable string `json:"unavailable,omitempty"`
+	// Warnings are what a reader could not translate faithfully (an Umbrel
+	// hook not run, a variable with no StackHub meaning …). The app may
+	// still work; an admin should read them before installing.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Port is a host port publication of an app other than its web UI.
+type Port struct {
+	Service string `json:"service" yaml:"service"`
+	// Target is the container port.
+	Target int `json:"target" yaml:"target"`
+	// Published is the host port (or range, or variable) as written.
+	Published string `json:"published,omitempty" yaml:"published,omitempty"`
+	// Protocol is "tcp" (default) or "udp".
+	Protocol    string `json:"protocol,omitempty" yaml:"protocol,omitempty"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
 }
 
 // FieldType is the kind of value a form field takes.
@@ -85,15 +111,15 @@ type Field struct {
 	Key      string    `json:"key" yaml:"key"`
 	Label    string    `json:"label" yaml:"label"`
 	Type     FieldType `json:"type" yaml:"type"`
-	Default  string    `json:"default,omitempty" yaml:"default"`
-	Required bool      `json:"required,omitempty" yaml:"required"`
+	Default  string    `json:"default,omitempty" yaml:"default,omitempty"`
+	Required bool      `json:"required,omitempty" yaml:"required,omitempty"`
 	// Secret values are never shown again after install.
-	Secret bool `json:"secret,omitempty" yaml:"secret"`
+	Secret bool `json:"secret,omitempty" yaml:"secret,omitempty"`
 	// Random fields left empty get a random value of RandomLength characters.
-	Random       bool     `json:"random,omitempty" yaml:"random"`
-	RandomLength int      `json:"random_length,omitempty" yaml:"random_length"`
-	Options      []string `json:"options,omitempty" yaml:"options"`
-	Hint         string   `json:"hint,omitempty" yaml:"hint"`
+	Random       bool     `json:"random,omitempty" yaml:"random,omitempty"`
+	RandomLength int      `json:"random_length,omitempty" yaml:"random_length,omitempty"`
+	Options      []string `json:"options,omitempty" yaml:"options,omitempty"`
+	Hint         string   `json:"hint,omitempty" yaml:"hint,omitempty"`
 }
 
 // Hazard is one setting of an app that endangers the host.

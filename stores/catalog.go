@@ -17,33 +17,45 @@ type Source interface {
 	// Name is the store's name, unique in a catalog ("builtin", "casaos" …).
 	Name() string
 	// Load reads every app of the store. A broken app does not fail the
-	// whole load: it is returned with Unavailable set.
+	// whole load: it is returned with Unavailable set. When the store
+	// cannot be refreshed but a last good copy exists (an archive source's
+	// cache), Load returns that copy's apps together with the error.
 	Load(ctx context.Context) ([]App, error)
 }
 
+// locator is implemented by sources that live somewhere a user named.
+type locator interface{ Location() string }
+
 // StoreStatus is what `stackhub store list` shows of one store.
 type StoreStatus struct {
-	Name        string    `json:"name"`
-	Apps        int       `json:"apps"`
-	Unavailable int       `json:"unavailable"`
-	Refreshed   time.Time `json:"refreshed"`
-	Error       string    `json:"error,omitempty"`
+	Name        string `json:"name"`
+	Apps        int    `json:"apps"`
+	Unavailable int    `json:"unavailable"`
+	// Location is the store's URL or folder ("" for the built-in store).
+	Location string `json:"location,omitempty"`
+	// Refreshed is the time of the last refresh attempt, Updated of the
+	// last one that succeeded.
+	Refreshed time.Time `json:"refreshed"`
+	Updated   time.Time `json:"updated"`
+	Error     string    `json:"error,omitempty"`
 }
 
 // Catalog is the set of stores a platform installs from. It is safe for
 // concurrent use; a refresh swaps a store's apps whole, and keeps the last
 // good copy when it fails.
 type Catalog struct {
-	mu     sync.RWMutex
-	order  []string
-	source map[string]Source
-	apps   map[string][]App
-	status map[string]*StoreStatus
+	refresh sync.Mutex // one refresh at a time
+	mu      sync.RWMutex
+	order   []string
+	source  map[string]Source
+	apps    map[string][]App
+	status  map[string]*StoreStatus
+	gen     map[string]int // bumped when a store is added or replaced
 }
 
 // NewCatalog returns a catalog of the given sources; call Refresh to load them.
 func NewCatalog(sources ...Source) *Catalog {
-	c := &Catalog{source: map[string]Source{}, apps: map[string][]App{}, status: map[string]*StoreStatus{}}
+	c := &Catalog{source: map[string]Source{}, apps: map[string][]App{}, status: map[string]*StoreStatus{}, gen: map[string]int{}}
 	for _, s := range sources {
 		c.Add(s)
 	}
@@ -58,34 +70,75 @@ func (c *Catalog) Add(s Source) {
 		c.order = append(c.order, s.Name())
 	}
 	c.source[s.Name()] = s
-	c.status[s.Name()] = &StoreStatus{Name: s.Name()}
+	st := &StoreStatus{Name: s.Name()}
+	if l, ok := s.(locator); ok {
+		st.Location = l.Location()
+	}
+	c.status[s.Name()] = st
+	c.gen[s.Name()]++
+	delete(c.apps, s.Name())
+}
+
+// Remove removes a store and its apps; it reports whether there was one.
+func (c *Catalog) Remove(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.source[name]; !ok {
+		return false
+	}
+	delete(c.source, name)
+	delete(c.apps, name)
+	delete(c.status, name)
+	for i, n := range c.order {
+		if n == name {
+			c.order = append(c.order[:i], c.order[i+1:]...)
+			break
+		}
+	}
+	return true
 }
 
 // Refresh loads every store. A store that fails keeps its previous apps and
 // reports the error in Status; the returned error joins those failures.
 func (c *Catalog) Refresh(ctx context.Context) error {
+	c.refresh.Lock()
+	defer c.refresh.Unlock()
 	c.mu.RLock()
-	sources := make([]Source, 0, len(c.order))
+	type job struct {
+		src Source
+		gen int
+	}
+	jobs := make([]job, 0, len(c.order))
 	for _, n := range c.order {
-		sources = append(sources, c.source[n])
+		jobs = append(jobs, job{c.source[n], c.gen[n]})
 	}
 	c.mu.RUnlock()
 	var errs []string
-	for _, s := range sources {
+	for _, j := range jobs {
+		s := j.src
 		apps, err := s.Load(ctx)
 		c.mu.Lock()
-		st := c.status[s.Name()]
+		st, ok := c.status[s.Name()]
+		if !ok || c.gen[s.Name()] != j.gen {
+			c.mu.Unlock() // removed or replaced meanwhile
+			continue
+		}
 		st.Refreshed = time.Now()
 		if err != nil {
 			st.Error = err.Error()
-			errs = append(errs, fmt.Sprintf("store %s: %v", s.Name(), err))
+			errs = append(errs, err.Error())
 		} else {
+			st.Error = ""
+			st.Updated = st.Refreshed
+		}
+		// On error, a source may still give its last good copy; otherwise
+		// the apps loaded before stay.
+		if err == nil || (apps != nil && c.apps[s.Name()] == nil) {
 			for i := range apps {
 				apps[i].Store = s.Name()
 			}
 			sort.Slice(apps, func(i, j int) bool { return apps[i].ID < apps[j].ID })
 			c.apps[s.Name()] = apps
-			st.Error = ""
 			st.Apps, st.Unavailable = len(apps), 0
 			for _, a := range apps {
 				if a.Unavailable != "" {
@@ -99,6 +152,70 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 		return fmt.Errorf("refresh stores: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// RefreshEvery refreshes the catalog now and then every d until ctx ends;
+// each store's outcome is in Status. Run it in its own goroutine.
+func (c *Catalog) RefreshEvery(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		d = 6 * time.Hour
+	}
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		c.Refresh(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Search lists the apps whose name, id, tagline, description or categories
+// hold every word of query (case-insensitive), and that are in category
+// when one is given. An empty query lists every app (of the category).
+func (c *Catalog) Search(query, category string) []App {
+	words := strings.Fields(strings.ToLower(query))
+	category = strings.ToLower(strings.TrimSpace(category))
+	var out []App
+	for _, a := range c.Apps() {
+		if category != "" {
+			found := false
+			for _, cat := range a.Categories {
+				if strings.ToLower(cat) == category {
+					found = true
+				}
+			}
+			if !found {
+				continue
+			}
+		}
+		text := strings.ToLower(strings.Join(append([]string{a.ID, a.Name, a.Tagline, a.Description}, a.Categories...), " "))
+		match := true
+		for _, w := range words {
+			if !strings.Contains(text, w) {
+				match = false
+				break
+			}
+		}
+		if match {
+			out = append(out, a)
+		}
+	}
+	// Name and id matches first.
+	sort.SliceStable(out, func(i, j int) bool { return nameScore(out[i], words) > nameScore(out[j], words) })
+	return out
+}
+
+func nameScore(a App, words []string) int {
+	n := 0
+	for _, w := range words {
+		if strings.Contains(strings.ToLower(a.Name), w) || strings.Contains(a.ID, w) {
+			n++
+		}
+	}
+	return n
 }
 
 // Status reports each store in the order they were added.
@@ -165,31 +282,6 @@ func mustSub(f fs.FS, dir string) fs.FS {
 	return sub
 }
 
-type folderSource struct {
-	name string
-	fsys fs.FS
-}
-
-// FolderSource is a store of native app folders, one per top-level folder of fsys.
-func FolderSource(name string, fsys fs.FS) Source { return folderSource{name, fsys} }
-
-func (s folderSource) Name() string { return s.name }
-
-func (s folderSource) Load(ctx context.Context) ([]App, error) {
-	entries, err := fs.ReadDir(s.fsys, ".")
-	if err != nil {
-		return nil, fmt.Errorf("read store %s: %w", s.name, err)
-	}
-	var apps []App
-	for _, e := range entries {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		app, err := ReadNative(s.fsys, e.Name(), e.Name())
-		if err != nil {
-			app = App{ID: e.Name(), Name: e.Name(), Unavailable: err.Error()}
-		}
-		apps = append(apps, app)
-	}
-	return apps, nil
-}
+// FolderSource is a store of native app folders, one per top-level folder
+// of fsys.
+func FolderSource(name string, fsys fs.FS) Source { return NewFSSource(name, FormatNative, fsys) }

@@ -1,6 +1,7 @@
 package stores
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,6 +37,8 @@ type nativeMeta struct {
 		Scheme  string `yaml:"scheme"`
 	} `yaml:"main"`
 	Fields []Field `yaml:"fields"`
+	// Ports describe the app's host publications other than the web UI.
+	Ports []Port `yaml:"ports"`
 }
 
 // composeDoc is the part of a compose file the readers look at.
@@ -74,7 +77,18 @@ func ReadNative(fsys fs.FS, dir, id string) (App, error) {
 	if err != nil {
 		return App{}, err
 	}
-	app.Files = files
+	for name, b := range files {
+		if rest, ok := strings.CutPrefix(name, "seed/"); ok {
+			if app.Seed == nil {
+				app.Seed = map[string][]byte{}
+			}
+			app.Seed[rest] = b
+			delete(files, name)
+		}
+	}
+	if len(files) > 0 {
+		app.Files = files
+	}
 	return app, nil
 }
 
@@ -167,6 +181,12 @@ func parseNative(compose []byte, id string) (App, error) {
 		if f.Key == "" {
 			return App{}, fmt.Errorf("x-stackhub.fields[%d] has no key", i)
 		}
+		if !validVarName(f.Key) {
+			return App{}, fmt.Errorf("x-stackhub.fields[%d]: key %q is not a variable name (letters, digits and '_')", i, f.Key)
+		}
+		if isInstallVariable(f.Key) {
+			return App{}, fmt.Errorf("x-stackhub.fields[%d]: key %s is an install variable the platform sets", i, f.Key)
+		}
 		if f.Type == "" {
 			app.Fields[i].Type = FieldText
 		}
@@ -174,7 +194,43 @@ func parseNative(compose []byte, id string) (App, error) {
 			app.Fields[i].Label = f.Key
 		}
 	}
+	if generic, err := decodeYAML(compose); err == nil {
+		app.Ports = describePorts(publishedPorts(generic), meta.Ports)
+	}
+	if hz, err := hazardsOfApp(context.Background(), app); err != nil {
+		app.Warnings = append(app.Warnings, "compose file not checked for hazards: "+err.Error())
+	} else {
+		app.Hazards = hz
+	}
 	return app, nil
+}
+
+// validVarName reports whether s can name a compose variable.
+func validVarName(s string) bool {
+	if s == "" || !isVarStart(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isVarChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// describePorts copies the descriptions of the x-stackhub ports block onto
+// the publications found in the compose file (matched by service and
+// target, and protocol when given).
+func describePorts(found, described []Port) []Port {
+	for i, p := range found {
+		for _, d := range described {
+			if (d.Service == "" || d.Service == p.Service) && d.Target == p.Target && (d.Protocol == "" || d.Protocol == p.Protocol) {
+				found[i].Description = d.Description
+				break
+			}
+		}
+	}
+	return found
 }
 
 // guessMainService picks the service that publishes a port, else the only
