@@ -25,6 +25,20 @@ type wireQuery struct {
 	name    [255]byte // lower-case presentation form with the trailing dot
 }
 
+// nameChar maps the bytes the wire path accepts in a label (letters,
+// digits, '-' and '_') to their lower case, and every other byte to 0.
+var nameChar = func() (t [256]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = byte(c)
+		t[c-'a'+'A'] = byte(c)
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c)
+	}
+	t['-'], t['_'] = '-', '_'
+	return t
+}()
+
 // parseQuery reads a plain query: one question with an uncompressed name of
 // letters, digits, '-' and '_', class IN, and at most an OPT record of
 // EDNS version 0. Anything else returns false and goes the message path,
@@ -59,14 +73,11 @@ func parseQuery(p []byte, q *wireQuery) bool {
 			return false // pointers, extended labels, overlong names
 		}
 		for _, c := range p[off : off+l] {
-			switch {
-			case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
-			case c >= 'A' && c <= 'Z':
-				c += 'a' - 'A'
-			default:
+			lc := nameChar[c]
+			if lc == 0 {
 				return false
 			}
-			q.name[n] = c
+			q.name[n] = lc
 			n++
 		}
 		q.name[n] = '.'

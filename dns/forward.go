@@ -25,7 +25,13 @@ type forwarder struct {
 	cache     *cache // nil when disabled
 	log       *slog.Logger
 	exchanges atomic.Uint64 // upstream round trips, for tests and metrics
+	lastWarn  atomic.Int64  // unix nanoseconds of the last warning
+
+	mu       sync.Mutex
+	inflight map[cacheKey]*call
 }
+
+const warnEvery = 10 * time.Second
 
 func newForwarder(st *settings, log *slog.Logger) *forwarder {
 	f := &forwarder{
@@ -33,6 +39,7 @@ func newForwarder(st *settings, log *slog.Logger) *forwarder {
 		udp:       &mdns.Client{Net: "udp", Timeout: st.timeout, UDPSize: st.maxUDP},
 		tcp:       &mdns.Client{Net: "tcp", Timeout: st.timeout},
 		log:       log,
+		inflight:  map[cacheKey]*call{},
 	}
 	if st.cacheSize > 0 {
 		f.cache = &cache{max: st.cacheSize, m: map[cacheKey]*cacheEntry{}}
@@ -49,17 +56,64 @@ func (f *forwarder) forward(ctx context.Context, q mdns.Question, do bool, m *md
 		e.fill(m, now)
 		return
 	}
-	resp, err := f.exchange(ctx, q, do)
+	e, err := f.resolve(ctx, key, q, do, now)
 	if err != nil {
-		f.log.Warn("dns: forward failed", "name", q.Name, "type", mdns.TypeToString[q.Qtype], "error", err)
+		f.warn(q, err)
 		m.Rcode = mdns.RcodeServerFailure
 		return
 	}
-	e := newCacheEntry(resp, now)
-	if e.expires.After(now) {
-		f.cache.put(key, e)
-	}
 	e.fill(m, now)
+}
+
+// call is one upstream exchange that concurrent askers of the same
+// question share, so a burst of identical queries (every device on the LAN
+// waking up) costs one round trip.
+type call struct {
+	done  chan struct{}
+	entry *cacheEntry
+	err   error
+}
+
+func (f *forwarder) resolve(ctx context.Context, key cacheKey, q mdns.Question, do bool, now time.Time) (*cacheEntry, error) {
+	f.mu.Lock()
+	if c, ok := f.inflight[key]; ok {
+		f.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.entry, c.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	c := &call{done: make(chan struct{})}
+	f.inflight[key] = c
+	f.mu.Unlock()
+
+	resp, err := f.exchange(ctx, q, do)
+	if err == nil {
+		c.entry = newCacheEntry(resp, now)
+		if c.entry.expires.After(now) {
+			f.cache.put(key, c.entry)
+		}
+	}
+	c.err = err
+	f.mu.Lock()
+	delete(f.inflight, key)
+	f.mu.Unlock()
+	close(c.done)
+	return c.entry, c.err
+}
+
+// warn logs a failed forward, at most once per warnEvery, so an upstream
+// outage does not turn every LAN query into a log line.
+func (f *forwarder) warn(q mdns.Question, err error) {
+	now := time.Now().UnixNano()
+	last := f.lastWarn.Load()
+	if now-last < int64(warnEvery) || !f.lastWarn.CompareAndSwap(last, now) {
+		f.log.Debug("dns: forward failed", "name", q.Name, "type", mdns.TypeToString[q.Qtype], "error", err)
+		return
+	}
+	f.log.Warn("dns: forward failed", "name", q.Name, "type", mdns.TypeToString[q.Qtype], "error", err)
 }
 
 // exchange asks each upstream in turn until one gives an answer worth

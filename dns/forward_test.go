@@ -53,6 +53,9 @@ func startUpstream(t testing.TB) (string, *upstreamCounter) {
 			for i := range 60 {
 				m.Answer = append(m.Answer, &mdns.A{Hdr: mdns.RR_Header{Name: q.Name, Rrtype: mdns.TypeA, Class: mdns.ClassINET, Ttl: 300}, A: net.IPv4(10, 0, 0, byte(i))})
 			}
+		case "slow.example.org.":
+			time.Sleep(500 * time.Millisecond)
+			m.Answer = append(m.Answer, &mdns.A{Hdr: mdns.RR_Header{Name: q.Name, Rrtype: mdns.TypeA, Class: mdns.ClassINET, Ttl: 0}, A: net.IPv4(10, 9, 9, 9)})
 		case "fail.example.org.":
 			m.Rcode = mdns.RcodeServerFailure
 		default:
@@ -164,6 +167,33 @@ func TestForwardAndCache(t *testing.T) {
 	exchange(t, addr, "udp", "nope.home.example.com.", mdns.TypeA, queryOpt{})
 	if n := count.get("nope.home.example.com."); n != 0 {
 		t.Fatalf("a zone name reached the upstream %d times", n)
+	}
+}
+
+// Identical questions in flight together share one upstream exchange.
+func TestForwardSharesConcurrentQueries(t *testing.T) {
+	upstream, count := startUpstream(t)
+	cfg := testConfig(nil)
+	cfg.Forward = []string{upstream}
+	s := newServer(t, cfg)
+	addr := startServer(t, s)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &mdns.Client{Timeout: 3 * time.Second}
+			r, _, err := c.Exchange((&mdns.Msg{}).SetQuestion("slow.example.org.", mdns.TypeA), addr)
+			if err != nil || len(r.Answer) != 1 {
+				t.Errorf("shared answer: %v, %v", r, err)
+			}
+		}()
+	}
+	wg.Wait()
+	// TTL 0 keeps the cache out of it; 20 queries within the upstream's
+	// 500 ms should make one exchange (a few under heavy load).
+	if n := count.get("slow.example.org."); n > 3 {
+		t.Fatalf("upstream saw %d exchanges for 20 concurrent identical queries", n)
 	}
 }
 
