@@ -205,7 +205,7 @@ func (x *extractor) zip(r io.ReaderAt, size int64) error {
 		return fmt.Errorf("read zip archive: %w", err)
 	}
 	if len(zr.File) > x.lim.MaxFiles {
-		return unsafe("%d entries, more than the limit of %d", len(zr.File), x.lim.MaxFiles)
+		return unsafe("more than %d entries (%d)", x.lim.MaxFiles, len(zr.File))
 	}
 	for _, zf := range zr.File {
 		p, err := entryPath(zf.Name)

@@ -421,13 +421,11 @@ func cleanupCompose(doc map[string]any, o cleanupOptions) []string {
 	var warns []string
 	delete(doc, "version")
 	delete(doc, "name")
-	dropped := map[string]bool{}
 	if nets := asMap(doc["networks"]); nets != nil {
 		for name, v := range nets {
 			n := asMap(v)
 			ext := n != nil && (n["external"] == true || asMap(n["external"]) != nil)
 			if (o.dropNetwork != nil && o.dropNetwork(name)) || ext {
-				dropped[name] = true
 				delete(nets, name)
 				if ext && (o.dropNetwork == nil || !o.dropNetwork(name)) {
 					warns = append(warns, fmt.Sprintf("external network %q dropped: an app only uses its own networks", name))
@@ -445,6 +443,15 @@ func cleanupCompose(doc map[string]any, o cleanupOptions) []string {
 		if len(nets) == 0 {
 			delete(doc, "networks")
 		}
+	}
+	// A service may only join the networks the file declares (and the
+	// default one): references to dropped or undeclared networks go.
+	keep := func(n string) bool {
+		if n == "default" {
+			return true
+		}
+		_, ok := asMap(doc["networks"])[n]
+		return ok
 	}
 	services := serviceMap(doc)
 	for _, name := range sortedKeys(services) {
@@ -466,7 +473,7 @@ func cleanupCompose(doc map[string]any, o cleanupOptions) []string {
 		if _, ok := svc["network_mode"]; ok {
 			continue // host, service:…, container:…: no networks of its own
 		}
-		svc["networks"] = serviceNetworks(svc["networks"], dropped, aliases)
+		svc["networks"] = serviceNetworks(svc["networks"], keep, aliases)
 		if svc["networks"] == nil {
 			delete(svc, "networks")
 		}
@@ -503,21 +510,21 @@ func filterLabels(labels any, drop func(string) bool) any {
 }
 
 // serviceNetworks rewrites a service's networks (list or map form) into map
-// form without the dropped networks and fixed addresses, with aliases added
+// form with only the networks keep accepts, without fixed addresses, with aliases added
 // on each network. It returns nil for "the default network only, no
 // aliases".
-func serviceNetworks(v any, dropped map[string]bool, aliases []string) any {
+func serviceNetworks(v any, keep func(string) bool, aliases []string) any {
 	nets := map[string]any{}
 	switch t := v.(type) {
 	case []any:
 		for _, n := range t {
-			if s := scalarString(n); s != "" && !dropped[s] {
+			if s := scalarString(n); s != "" && keep(s) {
 				nets[s] = nil
 			}
 		}
 	case map[string]any:
 		for k, n := range t {
-			if dropped[k] {
+			if !keep(k) {
 				continue
 			}
 			if m := asMap(n); m != nil {
