@@ -435,7 +435,7 @@ func TestUmbrelScriptsNotRun(t *testing.T) {
     environment:
       X: ${APP_EVIL_X}
 `)},
-		"evil/exports.sh":     {Data: []byte("export APP_EVIL_PORT=\"8080\"\nexport APP_EVIL_X=$(touch " + marker + ")\ntouch " + marker + "\n")},
+		"evil/exports.sh":      {Data: []byte("export APP_EVIL_PORT=\"8080\"\nexport APP_EVIL_X=$(touch " + marker + ")\ntouch " + marker + "\n")},
 		"evil/hooks/pre-start": {Data: []byte("#!/bin/sh\ntouch " + marker + "\n"), Mode: 0o755},
 	}
 	apps, err := ReadStore(context.Background(), fsys, FormatUmbrel)
