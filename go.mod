@@ -122,6 +122,8 @@ require (
 	github.com/jackc/puddle/v2 v2.2.2 // indirect
 	github.com/klauspost/compress v1.20.1 // indirect
 	github.com/klauspost/cpuid/v2 v2.4.0 // indirect
+	github.com/letsencrypt/challtestsrv v1.4.2 // indirect
+	github.com/letsencrypt/pebble/v2 v2.10.1 // indirect
 	github.com/libdns/libdns v1.1.1 // indirect
 	github.com/manifoldco/promptui v0.9.0 // indirect
 	github.com/mattn/go-colorable v0.1.15 // indirect
@@ -260,3 +262,5 @@ require (
 	howett.net/plist v1.0.1 // indirect
 	tags.cncf.io/container-device-interface v1.1.1 // indirect
 )
+
+tool github.com/letsencrypt/pebble/v2/cmd/pebble

@@ -186,6 +186,7 @@ func ctEqual(a, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
+	b = b[:len(a)] // lets the compiler drop the bounds checks
 	var v byte
 	for i := 0; i < len(a); i++ {
 		v |= a[i] ^ b[i]
