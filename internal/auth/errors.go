@@ -47,7 +47,7 @@ var (
 	ErrInvalidEmail    = &Error{"invalid e-mail address"}
 	ErrInvalidGroup    = &Error{"group names are 1 to 32 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"}
 	ErrInvalidRole     = &Error{"role must be admin or member"}
-	ErrWeakPassword    = &Error{fmt.Sprintf("passwords must be %d to %d characters long and differ from the user name", MinPasswordLen, MaxPasswordBytes)}
+	ErrWeakPassword    = &Error{fmt.Sprintf("passwords must have at least %d characters (at most %d bytes) and differ from the user name", MinPasswordLen, MaxPasswordBytes)}
 	ErrLastAdmin       = &Error{"this is the last active admin: make another user admin first"}
 
 	// ErrSetupToken is a missing or wrong first-run setup token.

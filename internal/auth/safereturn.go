@@ -64,7 +64,7 @@ func SafeReturnScheme(raw, scheme string, allowedHosts func(host string) bool) (
 	}
 	if rel {
 		u, err := url.Parse(raw)
-		if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || dotSlashSlash(u) {
 			return "", false
 		}
 		return raw, true
@@ -82,7 +82,7 @@ func SafeReturnScheme(raw, scheme string, allowedHosts func(host string) bool) (
 		return "", false
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != scheme || u.User != nil || u.Opaque != "" || u.Host != authority {
+	if err != nil || u.Scheme != scheme || u.User != nil || u.Opaque != "" || u.Host != authority || dotSlashSlash(u) {
 		return "", false
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
@@ -105,6 +105,55 @@ func SafeReturnScheme(raw, scheme string, allowedHosts func(host string) bool) (
 	}
 	u.Host = host
 	return u.String(), true
+}
+
+// dotSlashSlash reports whether u's path, once a browser resolved its dot
+// segments, starts with "//" ("/.//evil", "/x/..//evil", "/%2e//evil",
+// "https://good//evil"). The browser stays on our host, but client code
+// that later redirects to location.pathname would leave it. Every
+// percent-decoding level of the path is checked.
+func dotSlashSlash(u *url.URL) bool {
+	p := u.EscapedPath()
+	for range 4 {
+		if strings.HasPrefix(resolveDots(p), "//") {
+			return true
+		}
+		d, err := url.PathUnescape(p)
+		if err != nil || d == p {
+			return err != nil
+		}
+		p = d
+	}
+	return true
+}
+
+// resolveDots removes dot segments the way the WHATWG URL parser does,
+// including its percent-encoded forms ("%2e", ".%2E", …).
+func resolveDots(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		return p
+	}
+	segs := strings.Split(p[1:], "/")
+	out := make([]string, 0, len(segs))
+	for i, seg := range segs {
+		last := i == len(segs)-1
+		switch strings.ToLower(seg) {
+		case ".", "%2e":
+			if last {
+				out = append(out, "")
+			}
+		case "..", ".%2e", "%2e.", "%2e%2e":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+			if last {
+				out = append(out, "")
+			}
+		default:
+			out = append(out, seg)
+		}
+	}
+	return "/" + strings.Join(out, "/")
 }
 
 // safeRelative reports whether p is a safe path on the current host.

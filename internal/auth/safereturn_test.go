@@ -17,12 +17,12 @@ func TestSafeReturn(t *testing.T) {
 		{"/some/page?x=1&y=%2F#frag", "/some/page?x=1&y=%2F#frag"},
 		{"/files/Fotos%20%C3%A4", "/files/Fotos%20%C3%A4"},
 		{"/ok%2Fpath", "/ok%2Fpath"},
+		{"/x/../y/./z", "/x/../y/./z"},
 		{"/login?next=https%3A%2F%2Fevil.example", "/login?next=https%3A%2F%2Fevil.example"}, // a path on our host
 		{"https://vault.home.example/x?y=1", "https://vault.home.example/x?y=1"},
 		{"https://vault.home.example", "https://vault.home.example"},
 		{"HTTPS://Vault.Home.Example./x", "https://vault.home.example/x"},
 		{"https://vault.home.example:8443/x", "https://vault.home.example:8443/x"},
-		{"https://vault.home.example//evil.example", "https://vault.home.example//evil.example"}, // a path on vault
 		{"https://vault.home.example#@evil.example", "https://vault.home.example#@evil.example"},
 	}
 	for _, c := range ok {
@@ -41,6 +41,11 @@ func TestSafeReturn(t *testing.T) {
 		"//evil.example",
 		"//evil.example/path",
 		"///evil.example",
+		"/.//evil.example",
+		"/x/..//evil.example",
+		"/%2e//evil.example",
+		"https://vault.home.example//evil.example",
+		"https://vault.home.example/.//evil.example",
 		"/\\evil.example",
 		"\\\\evil.example",
 		"\\/evil.example",
@@ -149,7 +154,7 @@ func checkSafeReturnResult(t *testing.T, in, out string) {
 		t.Fatalf("SafeReturn(%q) = %q: unparseable: %v", in, out, err)
 	}
 	u := base.ResolveReference(ref)
-	if u.Scheme != "https" || u.User != nil || !ourHosts(u.Hostname()) {
+	if u.Scheme != "https" || u.User != nil || !ourHosts(u.Hostname()) || strings.HasPrefix(u.Path, "//") {
 		t.Fatalf("SafeReturn(%q) = %q: leads to %q", in, out, u)
 	}
 	if ref.Host == "" {
