@@ -1,16 +1,16 @@
+// Command stackhub is StackHub: a Caddy build with StackHub's modules. It
+// takes every Caddy command (run, adapt, list-modules …) plus StackHub's
+// own: up, apps, store.
 package main
 
 import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+
+	// Caddy's standard modules, then StackHub's.
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
-	_ "github.com/docker/compose/v5/pkg/compose"
-	_ "github.com/docker/cli/cli/command"
-	_ "github.com/moby/moby/client"
-	_ "github.com/compose-spec/compose-go/v2/loader"
-	_ "github.com/gofiber/fiber/v2"
-	_ "github.com/pquerna/otp/totp"
-	_ "github.com/dgraph-io/badger/v4"
-	_ "github.com/miekg/dns"
+	_ "github.com/stackhub/stackhub/caddymodules"
 )
 
-func main() { caddycmd.Main() }
+func main() {
+	caddycmd.Main()
+}
