@@ -262,5 +262,5 @@ func (s *Service) LogoutApp(token, host string) error {
 	if at == nil || !ctEqual(at.verifier, token[selectorLen:]) || !strings.EqualFold(at.host, hostOnly(host)) {
 		return nil
 	}
-	return s.RevokeSession(at.sess.id)
+	return s.revoke(at.sess.id, "")
 }

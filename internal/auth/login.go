@@ -77,7 +77,12 @@ func (s *Service) Login(username, password, clientIP string) (Challenge, error) 
 		return Challenge{}, err
 	}
 	var tr *totpRecord
-	if err := s.db.View(func(t *kv.Txn) error { tr, err = getTOTP(t, rec.Name); return err }); err != nil {
+	err = s.db.View(func(t *kv.Txn) error {
+		var err error
+		tr, err = getTOTP(t, rec.Name)
+		return err
+	})
+	if err != nil {
 		return Challenge{}, fmt.Errorf("sign in as %q: %w", rec.Name, err)
 	}
 	now := s.now()

@@ -143,8 +143,15 @@ func TestRevokeOneAndAllSessions(t *testing.T) {
 		t.Fatalf("second logout: %v", err)
 	}
 
-	// Revoke by ID from the sessions page.
-	if err := e.s.RevokeSession(phone.Session.ID); err != nil {
+	// Revoke by ID from the sessions page; only the owner's IDs count.
+	e.addUser("bob", RoleMember)
+	if err := e.s.RevokeSession("bob", phone.Session.ID); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("revoking another user's session: %v", err)
+	}
+	if _, ok := e.s.CheckApp(pv, vault); !ok {
+		t.Fatal("another user revoked alice's session")
+	}
+	if err := e.s.RevokeSession("alice", phone.Session.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := e.s.CheckApp(pv, vault); ok {

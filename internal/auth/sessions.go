@@ -263,26 +263,47 @@ func (s *Service) persistLastSeen(id string, at time.Time) error {
 // session derived from it: sign out once, signed out of every app. An
 // unknown token is not an error.
 func (s *Service) Logout(token string) error {
-	return s.RevokeSession(digest("session", token))
+	return s.revoke(digest("session", token), "")
 }
 
-// RevokeSession ends the session with this ID (Session.ID) and its app
-// sessions.
-func (s *Service) RevokeSession(id string) error {
+// RevokeSession ends the session of user with this ID (Session.ID, from
+// Sessions) and its app sessions. The owner is part of the call so that a
+// portal handler passing an ID from a form cannot end another user's
+// session by mistake: an ID of someone else's session is ErrNoSession.
+func (s *Service) RevokeSession(user, id string) error {
+	n, err := NormalizeUsername(user)
+	if err != nil {
+		return err
+	}
+	return s.revoke(id, n)
+}
+
+// revoke ends session id; when owner is set, only if it belongs to owner.
+func (s *Service) revoke(id, owner string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ls := s.live[id]; ls != nil {
-		s.dropSessionLocked(ls)
-	}
 	err := s.db.Update(func(t *kv.Txn) error {
 		var rec sessionRecord
 		if err := t.Get(keySession+id, &rec); errors.Is(err, kv.ErrNotFound) {
+			if owner != "" {
+				return ErrNoSession
+			}
 			return nil
 		} else if err != nil {
 			return err
 		}
+		if owner != "" && rec.User != owner {
+			return ErrNoSession
+		}
 		return deleteSessionTxn(t, id, rec.User)
 	})
+	if errors.Is(err, ErrNoSession) {
+		return err
+	}
+	// Revoke in memory even when kv failed: failing closed is right here.
+	if ls := s.live[id]; ls != nil {
+		s.dropSessionLocked(ls)
+	}
 	if err != nil {
 		return fmt.Errorf("sign out: %w", err)
 	}
