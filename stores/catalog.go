@@ -203,15 +203,21 @@ func (c *Catalog) Search(query, category string) []App {
 			out = append(out, a)
 		}
 	}
-	// Name and id matches first.
-	sort.SliceStable(out, func(i, j int) bool { return nameScore(out[i], words) > nameScore(out[j], words) })
+	// Best matches first: in the name or id, then tagline or category,
+	// then description.
+	sort.SliceStable(out, func(i, j int) bool { return searchScore(out[i], words) > searchScore(out[j], words) })
 	return out
 }
 
-func nameScore(a App, words []string) int {
+func searchScore(a App, words []string) int {
 	n := 0
 	for _, w := range words {
-		if strings.Contains(strings.ToLower(a.Name), w) || strings.Contains(a.ID, w) {
+		switch {
+		case strings.Contains(strings.ToLower(a.Name), w) || strings.Contains(a.ID, w):
+			n += 4
+		case strings.Contains(strings.ToLower(a.Tagline), w) || strings.Contains(strings.ToLower(strings.Join(a.Categories, " ")), w):
+			n += 2
+		default:
 			n++
 		}
 	}
