@@ -224,7 +224,7 @@ func convertRuntipi(ctx context.Context, config, dynCompose, legacyCompose, desc
 
 	var doc map[string]any
 	if len(bytes.TrimSpace(dynCompose)) > 0 {
-		d, main, port, warns, err := runtipiDynamic(dynCompose)
+		d, main, port, warns, err := runtipiDynamic(dynCompose, cfg.Port.int())
 		if err != nil {
 			return app, fmt.Errorf("docker-compose.json: %w", err)
 		}
@@ -463,7 +463,9 @@ type runtipiService struct {
 }
 
 // runtipiDynamic converts a dynamic compose file into a compose document.
-func runtipiDynamic(b []byte) (doc map[string]any, main string, port int, warns []string, err error) {
+// configPort (config.json's port) is the main port of a main service
+// without internalPort (one on the host's network).
+func runtipiDynamic(b []byte, configPort int) (doc map[string]any, main string, port int, warns []string, err error) {
 	var dc struct {
 		Services  []json.RawMessage `json:"services"`
 		Overrides []json.RawMessage `json:"overrides"`
@@ -658,6 +660,9 @@ func runtipiDynamic(b []byte) (doc map[string]any, main string, port int, warns 
 			main, port = s.Name, s.InternalPort.int()
 			if port == 0 && s.InternalPort != "" {
 				return nil, "", 0, nil, fmt.Errorf("service %s: internalPort %q is not a port number", s.Name, s.InternalPort)
+			}
+			if port == 0 {
+				port = configPort
 			}
 		}
 		if firstPort == "" && s.InternalPort.int() > 0 {
