@@ -169,6 +169,9 @@ func (refuseFiles) Dir(p string) string { return p }
 // validateApp loads the app's compose file with example values and checks
 // that its main service and port are real.
 func validateApp(ctx context.Context, app App) (*types.Project, error) {
+	if doc, err := decodeYAML(app.Compose); err == nil && doc["include"] != nil {
+		return nil, errors.New("a store app's compose file may not include other files")
+	}
 	p, err := LoadProject(ctx, app, ExampleEnv(app))
 	if err != nil {
 		return nil, fmt.Errorf("invalid compose file: %w", err)

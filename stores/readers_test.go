@@ -629,3 +629,21 @@ func TestParseFormatAndDetect(t *testing.T) {
 		t.Error("DetectFormat of a tree with no store: no error")
 	}
 }
+
+// A store app's compose file may not pull in other files: reading a store
+// never reads the host's files.
+func TestStoreAppMayNotReferenceFiles(t *testing.T) {
+	fsys := fstest.MapFS{
+		"inc/compose.yaml": {Data: []byte("x-stackhub:\n  main: {service: web, port: 80}\ninclude: [/etc/stackhub/other.yaml]\nservices:\n  web:\n    image: nginx:1.27.0\n")},
+		"ext/compose.yaml": {Data: []byte("x-stackhub:\n  main: {service: web, port: 80}\nservices:\n  web:\n    extends:\n      file: /etc/passwd\n      service: root\n")},
+	}
+	apps, err := ReadStore(context.Background(), fsys, FormatNative)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range apps {
+		if a.Unavailable == "" || (!strings.Contains(a.Unavailable, "include") && !strings.Contains(a.Unavailable, "may not reference another file")) {
+			t.Errorf("%s: unavailable = %q", a.ID, a.Unavailable)
+		}
+	}
+}
