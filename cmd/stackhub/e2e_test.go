@@ -301,4 +301,3 @@ func TestRouteChangesUnderLoad(t *testing.T) {
 		t.Errorf("too little load to tell: %d requests, %d WebSocket messages", requests.Load(), wsMessages.Load())
 	}
 }
-

@@ -115,6 +115,9 @@ func newInstance(t *testing.T, domain string) *instance {
 	cfg.Normalize()
 	t.Cleanup(func() {
 		in.stop()
+		if t.Failed() && in.out != nil {
+			t.Logf("stackhub's output:\n%s", in.out)
+		}
 		dockertest.Cleanup(t, docker, cfg.Instance)
 	})
 	in.args = []string{"up", "--domain", domain, "--data", in.data, "--bind", "127.0.0.1",

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	mdns "github.com/miekg/dns"
+)
+
+// loopbackResolver answers A 127.0.0.1 for every name: the test's stand-in
+// for the public DNS that would point app hosts at the box.
+func loopbackResolver(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pebble asks over TCP; other clients over UDP: serve both on one port.
+	ln, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := mdns.HandlerFunc(func(w mdns.ResponseWriter, r *mdns.Msg) {
+		m := new(mdns.Msg)
+		m.SetReply(r)
+		m.Authoritative = true
+		for _, q := range r.Question {
+			if q.Qtype == mdns.TypeA {
+				m.Answer = append(m.Answer, &mdns.A{Hdr: mdns.RR_Header{Name: q.Name, Rrtype: mdns.TypeA, Class: mdns.ClassINET, Ttl: 60}, A: net.IPv4(127, 0, 0, 1)})
+			}
+		}
+		w.WriteMsg(m)
+	})
+	udp := &mdns.Server{PacketConn: pc, Handler: handler}
+	tcp := &mdns.Server{Listener: ln, Handler: handler}
+	go udp.ActivateAndServe()
+	go tcp.ActivateAndServe()
+	t.Cleanup(func() { udp.Shutdown(); tcp.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+// pebble starts Pebble, the ACME test CA, validating HTTP-01 on httpPort.
+// It returns the directory URL, the CA of Pebble's own API, and the URL of
+// the root that signs the certificates it issues.
+func pebble(t *testing.T, httpPort, tlsPort int) (dir, apiCA, rootURL string) {
+	t.Helper()
+	bin := binary(t, "pebble")
+	modDir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/letsencrypt/pebble/v2").Output()
+	if err != nil {
+		t.Fatalf("find pebble's module: %v", err)
+	}
+	certs := filepath.Join(strings.TrimSpace(string(modDir)), "test", "certs")
+	listen, mgmt := freePort(t), freePort(t)
+	cfg := map[string]any{"pebble": map[string]any{
+		"listenAddress":                  "127.0.0.1:" + strconv.Itoa(listen),
+		"managementListenAddress":        "127.0.0.1:" + strconv.Itoa(mgmt),
+		"certificate":                    filepath.Join(certs, "localhost", "cert.pem"),
+		"privateKey":                     filepath.Join(certs, "localhost", "key.pem"),
+		"httpPort":                       httpPort,
+		"tlsPort":                        tlsPort,
+		"ocspResponderURL":               "",
+		"externalAccountBindingRequired": false,
+	}}
+	b, _ := json.Marshal(cfg)
+	cfgPath := filepath.Join(t.TempDir(), "pebble.json")
+	os.WriteFile(cfgPath, b, 0o644)
+	cmd := exec.Command(bin, "-config", cfgPath, "-dnsserver", loopbackResolver(t))
+	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	dir = fmt.Sprintf("https://127.0.0.1:%d/dir", listen)
+	apiCA = filepath.Join(certs, "pebble.minica.pem")
+	waitFor(t, 30*time.Second, "pebble to listen", func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", listen))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("pebble:\n%s", out)
+		}
+	})
+	return dir, apiCA, fmt.Sprintf("https://127.0.0.1:%d/roots/0", mgmt)
+}
+
+// TestACMECertificateFromPebble obtains a real ACME certificate (HTTP-01,
+// from Pebble) for an app host as a user's Caddyfile would, and verifies
+// its chain up to Pebble's root.
+func TestACMECertificateFromPebble(t *testing.T) {
+	in := newInstance(t, "apps.example.com")
+	dir, apiCA, rootURL := pebble(t, in.httpPort, in.httpsPort)
+	caddyfile := fmt.Sprintf(`{
+	admin %s
+	persist_config off
+	default_bind 127.0.0.1
+	http_port %d
+	https_port %d
+	storage file_system {
+		root %s/caddy
+	}
+	on_demand_tls {
+		permission stackhub
+	}
+	stackhub {
+		domain %s
+		data %s
+		https_port %d
+	}
+}
+
+*.%s {
+	tls {
+		on_demand
+		issuer acme {
+			dir %s
+			trusted_roots %s
+			email test@example.com
+			disable_tlsalpn_challenge
+		}
+	}
+	stackhub_router
+	reverse_proxy {
+		dynamic stackhub
+	}
+}
+`, in.admin, in.httpPort, in.httpsPort, in.data, in.domain, in.data, in.httpsPort, in.domain, dir, apiCA)
+	path := filepath.Join(t.TempDir(), "Caddyfile")
+	os.WriteFile(path, []byte(caddyfile), 0o644)
+	in.args = []string{"run", "--config", path}
+	in.start()
+	in.mustCLI("apps", "install", "testdata/alpha")
+
+	// Pebble's root, fetched over its API (itself served with minica's cert).
+	apiPool := x509.NewCertPool()
+	pem, _ := os.ReadFile(apiCA)
+	apiPool.AppendCertsFromPEM(pem)
+	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: apiPool}}}).Get(rootURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootPEM, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(rootPEM) {
+		t.Fatalf("pebble root: %s", rootPEM)
+	}
+
+	c := in.client(roots)
+	var body string
+	var status int
+	var leaf *x509.Certificate
+	waitFor(t, 90*time.Second, "an ACME certificate for alpha", func() bool {
+		resp, err := c.Get(in.url("alpha", "/"))
+		if err != nil {
+			return false
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		status, body = resp.StatusCode, string(b)
+		leaf = resp.TLS.PeerCertificates[0]
+		return len(resp.TLS.VerifiedChains) > 0
+	})
+	if status != 200 || !strings.HasPrefix(body, "hello from alpha") {
+		t.Fatalf("alpha over ACME TLS: %d %q", status, body)
+	}
+	if len(leaf.DNSNames) != 1 || leaf.DNSNames[0] != "alpha."+in.domain || !strings.Contains(leaf.Issuer.CommonName, "Pebble") {
+		t.Fatalf("certificate names %v, issuer %q", leaf.DNSNames, leaf.Issuer.CommonName)
+	}
+	if !strings.Contains(in.out.String(), `"challenge_type":"http-01"`) {
+		t.Errorf("the certificate was not obtained by HTTP-01:\n%s", in.out)
+	}
+}
+
+// TestCaddyfileExampleRuns starts `stackhub run --config Caddyfile.example`
+// (on test ports and a test data folder, through the variables the file
+// reads) and uses its admin API.
+func TestCaddyfileExampleRuns(t *testing.T) {
+	in := newInstance(t, "home.example.com")
+	in.args = []string{"run", "--config", "../../Caddyfile.example"}
+	in.start(
+		"STACKHUB_ADMIN="+in.admin, "STACKHUB_DATA="+in.data,
+		"STACKHUB_HTTP_PORT="+strconv.Itoa(in.httpPort), "STACKHUB_HTTPS_PORT="+strconv.Itoa(in.httpsPort),
+		"STACKHUB_DOMAIN="+in.domain,
+	)
+	if out := in.mustCLI("apps", "list"); !strings.Contains(out, "APP") {
+		t.Fatalf("apps list:\n%s", out)
+	}
+	if out := in.mustCLI("store", "search", "whoami"); !strings.Contains(out, "whoami") {
+		t.Errorf("store search:\n%s", out)
+	}
+}
