@@ -92,6 +92,9 @@ type Event struct {
 	Current  int64     `json:"current,omitempty"` // bytes done
 	Total    int64     `json:"total,omitempty"`   // bytes in all
 	URL      string    `json:"url,omitempty"`     // with PhaseDone of an install
+	// Code is set on the final error event of an operation: the HTTP status
+	// that fits the error (404 not installed, 409 taken …).
+	Code int `json:"code,omitempty"`
 }
 
 // AppStatus is what `apps list` and `apps info` show of one app.
