@@ -493,3 +493,54 @@ type funcSource struct {
 
 func (f funcSource) Name() string                        { return f.name }
 func (f funcSource) Load(context.Context) ([]App, error) { return f.load() }
+
+// A local folder store: read anew at each refresh; a symbolic link
+// pointing out of the folder is not followed.
+func TestDirSource(t *testing.T) {
+	parent := t.TempDir()
+	secret := filepath.Join(parent, "secret.yaml")
+	os.WriteFile(secret, []byte(nativeApp("Secret", "nginx:1.27.0")), 0o644)
+	dir := filepath.Join(parent, "store")
+	os.MkdirAll(filepath.Join(dir, "good"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "linked"), 0o755)
+	os.WriteFile(filepath.Join(dir, "good", "compose.yaml"), []byte(nativeApp("Good", "nginx:1.27.0")), 0o644)
+	if err := os.Symlink(secret, filepath.Join(dir, "linked", "compose.yaml")); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	src, err := NewSource("local", dir, FormatAuto, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := NewCatalog(src)
+	if err := cat.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	good, err := cat.Find("local/good")
+	if err != nil || good.Unavailable != "" || good.Name != "Good" {
+		t.Errorf("good = %+v, %v", good, err)
+	}
+	if linked, err := cat.Find("local/linked"); err == nil && (linked.Unavailable == "" || linked.Name == "Secret") {
+		t.Errorf("the link out of the store was followed: %+v", linked)
+	}
+	for _, a := range cat.Apps() {
+		if a.Name == "Secret" {
+			t.Errorf("the link out of the store was followed: %+v", a)
+		}
+	}
+	if st := cat.Status()[0]; st.Location != dir || st.Apps != 1 || st.Error != "" {
+		t.Errorf("status = %+v", st)
+	}
+	// A new app appears at the next refresh.
+	os.MkdirAll(filepath.Join(dir, "new"), 0o755)
+	os.WriteFile(filepath.Join(dir, "new", "compose.yaml"), []byte(nativeApp("New", "nginx:1.27.0")), 0o644)
+	cat.Refresh(context.Background())
+	if _, err := cat.Find("local/new"); err != nil {
+		t.Error(err)
+	}
+	if _, err := NewSource("Bad Name", dir, FormatAuto, ""); err == nil {
+		t.Error("invalid store name accepted")
+	}
+	if _, err := NewSource("x", filepath.Join(dir, "missing"), FormatAuto, ""); err == nil {
+		t.Error("missing folder accepted")
+	}
+}
