@@ -21,6 +21,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/stackhub/stackhub/appctl"
+	"github.com/stackhub/stackhub/dns"
+	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/kv"
 	"github.com/stackhub/stackhub/internal/registry"
 	"github.com/stackhub/stackhub/stores"
@@ -105,9 +107,16 @@ type Platform struct {
 	Registry *registry.Registry
 	Catalog  *stores.Catalog
 	Apps     *appctl.Manager
-	Log      *zap.Logger
+	// Auth holds users, sessions and TOTP; the portal and the gate use it.
+	Auth *auth.Service
+	// ACME holds the DNS-01 challenge records: the dns.providers.stackhub
+	// module writes them and the zone serves them. It lives here so that
+	// a challenge in flight survives a config reload.
+	ACME *dns.ACMEStore
+	Log  *zap.Logger
 
 	startOnce sync.Once
+	stop      context.CancelFunc
 }
 
 // Open opens the state, connects to Docker and loads the built-in store.
@@ -125,7 +134,12 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stackhub: %w", err)
 	}
-	p := &Platform{Config: cfg, DB: db, Registry: registry.New(), Log: log}
+	p := &Platform{Config: cfg, DB: db, Registry: registry.New(), ACME: dns.NewACMEStore(), Log: log}
+	p.Auth, err = auth.New(db, auth.Options{Issuer: "StackHub (" + cfg.Domain + ")"})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("stackhub: accounts: %w", err)
+	}
 	p.Catalog = stores.NewCatalog(stores.Builtin())
 	if err := p.Catalog.Refresh(ctx); err != nil {
 		log.Warn("load stores", zap.Error(err))
@@ -148,11 +162,17 @@ func (p *Platform) Start() {
 	p.startOnce.Do(func() {
 		p.Log.Info("reconciling apps with Docker", zap.String("data", p.Config.DataDir), zap.String("domain", p.Config.Domain))
 		p.Apps.Run()
+		ctx, cancel := context.WithCancel(context.Background())
+		p.stop = cancel
+		go p.Auth.Run(ctx, func(format string, args ...any) { p.Log.Sugar().Infof(format, args...) })
 	})
 }
 
 // Close stops background work and closes the state database.
 func (p *Platform) Close() error {
+	if p.stop != nil {
+		p.stop()
+	}
 	p.Apps.Close()
 	return p.DB.Close()
 }
