@@ -39,13 +39,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var buildOnce = map[string]*sync.Once{"stackhub": {}, "pebble": {}}
+var buildOnce = map[string]*sync.Once{"stackhub": {}, "pebble": {}, "docker-compose": {}}
 var buildErr = map[string]error{}
 
-// binary builds (once) and returns the path of stackhub or pebble.
+// binary builds (once) and returns the path of stackhub, pebble (the ACME
+// test CA) or docker-compose (the Compose CLI, built from the same Compose
+// module StackHub uses, since the host may only have the old Python one).
 func binary(t *testing.T, name string) string {
 	t.Helper()
-	pkg := map[string]string{"stackhub": ".", "pebble": "github.com/letsencrypt/pebble/v2/cmd/pebble"}[name]
+	pkg := map[string]string{
+		"stackhub":       ".",
+		"pebble":         "github.com/letsencrypt/pebble/v2/cmd/pebble",
+		"docker-compose": "github.com/docker/compose/v5/cmd",
+	}[name]
 	out := filepath.Join(binDir, name)
 	buildOnce[name].Do(func() {
 		cmd := exec.Command("go", "build", "-o", out, pkg)

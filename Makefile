@@ -1,0 +1,53 @@
+# StackHub — build, run, test.
+#
+#   make run     build stackhub and start it (`stackhub up`): apps at
+#                https://<app>.localhost, data in ./.data
+#   make test    every test, on the real Docker Engine (CI runs this)
+#   make bench   benchmarks
+#   make fuzz    a short run of every fuzz target
+
+GO      ?= go
+BIN     := bin/stackhub
+DATA    ?= $(CURDIR)/.data
+DOMAIN  ?= localhost
+# Extra flags for `stackhub up`, e.g. RUN_FLAGS="--https-port 8443".
+RUN_FLAGS ?=
+FUZZTIME ?= 20s
+
+.PHONY: all build run test deps check bench fuzz lint clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/stackhub
+
+run: build
+	$(BIN) up --domain $(DOMAIN) --data $(DATA) $(RUN_FLAGS)
+
+# The tests need Go, and a Docker Engine the current user may use; deps
+# checks both and says what to do when one is missing. Pebble (the ACME
+# test CA) is a Go tool of this module, built by the tests themselves.
+deps:
+	@command -v $(GO) >/dev/null || { echo "Go is required: https://go.dev/dl/"; exit 1; }
+	@command -v docker >/dev/null || { echo "Docker is required: install docker.io (Debian) and start it"; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "Docker is installed but not reachable: start it (systemctl start docker) or add your user to the docker group"; exit 1; }
+
+lint:
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+test: deps lint
+	$(GO) test -count=1 -timeout 60m ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin
