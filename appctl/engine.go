@@ -34,9 +34,10 @@ func init() {
 // the platform's lifecycle logic is written against it, and the Compose SDK
 // sits behind it.
 type Engine interface {
-	// Load reads a compose file with exactly the variables in env (the
-	// process environment is not consulted, so the host's variables never
-	// leak into an app) and sets the compose labels.
+	// Load reads a compose file with the variables in env and, for the
+	// variables env leaves unset, the .env file next to it. The process
+	// environment is not consulted, so the host's variables never leak into
+	// an app. Load sets the compose labels.
 	Load(ctx context.Context, spec LoadSpec) (*types.Project, error)
 	// Up creates and starts the project and waits until its services are
 	// running, or healthy where they have a healthcheck.
@@ -148,6 +149,10 @@ func (e *composeEngine) Load(ctx context.Context, spec LoadSpec) (*types.Project
 	opts, err := cli.NewProjectOptions(spec.Files,
 		cli.WithWorkingDirectory(spec.WorkingDir),
 		cli.WithEnv(env),
+		// The app folder's .env fills in what the install variables and
+		// the user's values leave unset (they win over it).
+		cli.WithEnvFiles(),
+		cli.WithDotEnv,
 		cli.WithName(spec.Name),
 		cli.WithResolvedPaths(true),
 	)
