@@ -347,7 +347,7 @@ func (e *HazardError) Error() string {
 func (e *HazardError) Unwrap() error { return ErrHazards }
 
 func (m *Manager) checkHazards(p *types.Project, rec *Record) error {
-	hz := hazardsOf(p, m.appDir(rec.ID))
+	hz := stores.ProjectHazards(p, m.appDir(rec.ID))
 	if len(hz) > 0 && !rec.ApprovedHazards {
 		return &HazardError{App: rec.ID, Hazards: hz}
 	}

@@ -2,12 +2,9 @@ package appctl
 
 import (
 	"fmt"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/stackhub/stackhub/stores"
 )
 
 // Labels StackHub puts on every container, network and volume it creates,
@@ -110,78 +107,3 @@ func rewriteProject(p *types.Project, s rewriteSpec) error {
 
 // platformNetworkKey is the key of the platform network in an app's project.
 const platformNetworkKey = "stackhub-platform"
-
-// hostSystemPaths are host folders an app must never bind-mount without an
-// admin's approval: they give control over the host.
-var hostSystemPaths = []string{"/", "/etc", "/root", "/home", "/boot", "/usr", "/bin", "/sbin", "/lib", "/var/lib/docker", "/proc", "/sys", "/dev", "/run", "/var/run"}
-
-// hazardsOf lists the settings of p that endanger the host. Bind mounts
-// outside the app's folder count too: an app reads and writes its own folder
-// only, unless the admin allows more.
-func hazardsOf(p *types.Project, appDir string) []stores.Hazard {
-	var hz []stores.Hazard
-	add := func(svc, setting, reason string) {
-		hz = append(hz, stores.Hazard{Service: svc, Setting: setting, Reason: reason})
-	}
-	names := p.ServiceNames()
-	sort.Strings(names)
-	for _, name := range names {
-		svc := p.Services[name]
-		if svc.Privileged {
-			add(name, "privileged: true", "full access to the host's devices and kernel")
-		}
-		switch {
-		case svc.NetworkMode == "host":
-			add(name, "network_mode: host", "shares the host's network: its ports are open to the LAN")
-		case strings.HasPrefix(svc.NetworkMode, "container:"):
-			// sharing another container's network is contained
-		}
-		if svc.Pid == "host" {
-			add(name, "pid: host", "sees and can signal every process of the host")
-		}
-		if svc.Ipc == "host" {
-			add(name, "ipc: host", "shares the host's IPC namespace")
-		}
-		for _, c := range svc.CapAdd {
-			add(name, "cap_add: "+c, "extra kernel privileges")
-		}
-		if len(svc.Devices) > 0 {
-			add(name, "devices", "direct access to host devices")
-		}
-		for _, so := range svc.SecurityOpt {
-			if strings.Contains(so, "unconfined") {
-				add(name, "security_opt: "+so, "disables a kernel security profile")
-			}
-		}
-		for _, v := range svc.Volumes {
-			if v.Type != types.VolumeTypeBind {
-				continue
-			}
-			src := filepath.Clean(v.Source)
-			switch {
-			case strings.HasSuffix(src, "docker.sock"):
-				add(name, "volumes: "+v.Source, "the Docker socket gives root on the host")
-			case isSystemPath(src):
-				add(name, "volumes: "+v.Source, "mounts a system folder of the host")
-			case !within(src, appDir):
-				add(name, "volumes: "+v.Source, "mounts a host folder outside the app's data folder")
-			}
-		}
-	}
-	return hz
-}
-
-func isSystemPath(p string) bool {
-	for _, sp := range hostSystemPaths {
-		if p == sp || (sp != "/" && strings.HasPrefix(p, sp+"/") && sp != "/home") {
-			return true
-		}
-	}
-	return false
-}
-
-// within reports whether path is dir or below it.
-func within(path, dir string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
-}
