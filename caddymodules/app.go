@@ -45,6 +45,8 @@ func init() {
 //	}
 type App struct {
 	platform.Config
+	// DNS, when set, serves the platform's zone (see DNSConfig).
+	DNS *DNSConfig `json:"dns,omitempty"`
 
 	platform *platform.Platform
 	key      string
@@ -93,7 +95,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.log.Warn("stackhub settings changed; restart StackHub to apply them (the running platform keeps its settings)",
 			zap.Any("running", a.platform.Config), zap.Any("configured", cfg))
 	}
-	return nil
+	return a.provisionDNS(ctx)
 }
 
 // Validate is a no-op: Provision checked the settings.
@@ -101,15 +103,19 @@ func (a *App) Validate() error { return nil }
 
 // Start brings installed apps back and publishes the platform to the admin API.
 func (a *App) Start() error {
+	if err := a.startDNS(); err != nil {
+		return err
+	}
 	a.platform.Start()
 	current.Store(a.platform)
 	a.log.Info("StackHub ready", zap.String("domain", a.platform.Config.Domain), zap.String("data", a.platform.Config.DataDir))
 	return nil
 }
 
-// Stop does nothing: apps keep running and the platform lives on for the
-// next config; Cleanup releases it.
-func (a *App) Stop() error { return nil }
+// Stop closes this config's DNS sockets (a next config's stay open); apps
+// keep running and the platform lives on for the next config; Cleanup
+// releases it.
+func (a *App) Stop() error { return a.stopDNS() }
 
 // Cleanup releases this config's hold on the platform.
 func (a *App) Cleanup() error {
@@ -140,6 +146,13 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	for d.NextBlock(0) {
 		key := d.Val()
+		if key == "dns" {
+			a.DNS = new(DNSConfig)
+			if err := a.DNS.unmarshal(d); err != nil {
+				return err
+			}
+			continue
+		}
 		if !d.NextArg() {
 			return d.ArgErr()
 		}
@@ -164,7 +177,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "project_prefix":
 			a.ProjectPrefix = val
 		default:
-			return d.Errf("unknown stackhub option %q (known: domain, data, docker_host, https_port, instance, network, project_prefix)", key)
+			return d.Errf("unknown stackhub option %q (known: domain, data, docker_host, https_port, instance, network, project_prefix, dns)", key)
 		}
 		if d.NextArg() {
 			return d.ArgErr()

@@ -16,6 +16,7 @@
 //	GET    /stackhub/store/apps?q=WORD        catalog search
 //	GET    /stackhub/store/apps/{ref}         one catalog app
 //	GET    /stackhub/stores                   stores and their status
+//	GET    /stackhub/dns/records              what the DNS zone answers now
 package adminapi
 
 import (
@@ -118,6 +119,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 	case len(parts) == 3 && parts[0] == "apps" && parts[2] == "logs" && r.Method == http.MethodGet:
 		s.logs(w, r, p, parts[1])
+	case path == "dns/records" && r.Method == http.MethodGet:
+		dnsRecords(w)
 	case path == "stores" && r.Method == http.MethodGet:
 		writeJSON(w, p.Catalog.Status())
 	case path == "store/apps" && r.Method == http.MethodGet:
