@@ -7,8 +7,10 @@ package caddymodules
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -41,6 +43,9 @@ func init() {
 //			https_port  443                  # the port in app URLs
 //			instance    default              # label of this StackHub's Docker objects
 //			network     stackhub             # platform network
+//			store casaos https://github.com/IceWhaleTech/CasaOS-AppStore/archive/refs/heads/main.zip casaos
+//			store mine   /srv/my-apps              # a folder of native apps
+//			store_refresh 6h                       # how often stores are fetched again
 //		}
 //	}
 type App struct {
@@ -91,7 +96,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	a.platform = val.(pooledPlatform).Platform
-	if loaded && a.platform.Config != cfg {
+	if loaded && !reflect.DeepEqual(a.platform.Config, cfg) {
 		a.log.Warn("stackhub settings changed; restart StackHub to apply them (the running platform keeps its settings)",
 			zap.Any("running", a.platform.Config), zap.Any("configured", cfg))
 	}
@@ -153,6 +158,18 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			continue
 		}
+		if key == "store" {
+			args := d.RemainingArgs()
+			if len(args) < 2 || len(args) > 3 {
+				return d.Errf("store takes a name, a location (URL or folder) and optionally a format: store NAME LOCATION [casaos|runtipi|umbrel|native]")
+			}
+			sc := platform.StoreConfig{Name: args[0], Location: args[1]}
+			if len(args) == 3 {
+				sc.Format = args[2]
+			}
+			a.Stores = append(a.Stores, sc)
+			continue
+		}
 		if !d.NextArg() {
 			return d.ArgErr()
 		}
@@ -176,8 +193,13 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			a.Network = val
 		case "project_prefix":
 			a.ProjectPrefix = val
+		case "store_refresh":
+			if _, err := time.ParseDuration(val); err != nil {
+				return d.Errf("store_refresh %q: %v", val, err)
+			}
+			a.StoreRefresh = val
 		default:
-			return d.Errf("unknown stackhub option %q (known: domain, data, docker_host, https_port, instance, network, project_prefix, dns)", key)
+			return d.Errf("unknown stackhub option %q (known: domain, data, docker_host, https_port, instance, network, project_prefix, store, store_refresh, dns)", key)
 		}
 		if d.NextArg() {
 			return d.ArgErr()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/internal/adminapi"
+	"github.com/stackhub/stackhub/internal/platform"
 	"github.com/stackhub/stackhub/internal/registry"
 	"github.com/stackhub/stackhub/stores"
 )
@@ -317,6 +318,7 @@ func storeCommand(cmd *cobra.Command) {
 			return nil
 		},
 	}
+	var printStores func(*cobra.Command, []stores.StoreStatus) error
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the stores: app count, last refresh, errors",
@@ -326,13 +328,50 @@ func storeCommand(cmd *cobra.Command) {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "STORE\tAPPS\tUNAVAILABLE\tREFRESHED\tERROR")
-			for _, s := range st {
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", s.Name, s.Apps, s.Unavailable, s.Refreshed.Format("2006-01-02 15:04:05"), s.Error)
-			}
-			return tw.Flush()
+			return printStores(c, st)
 		},
 	}
-	cmd.AddCommand(search, info, list)
+	printStores = func(c *cobra.Command, st []stores.StoreStatus) error {
+		tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "STORE\tAPPS\tUNAVAILABLE\tREFRESHED\tERROR")
+		for _, s := range st {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", s.Name, s.Apps, s.Unavailable, s.Refreshed.Format("2006-01-02 15:04:05"), s.Error)
+		}
+		return tw.Flush()
+	}
+	add := &cobra.Command{
+		Use:   "add <name> <url | folder> [--format casaos|runtipi|umbrel|native]",
+		Short: "Add a store: the http(s) URL of a zip or tar.gz archive, or a folder",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			format, _ := c.Flags().GetString("format")
+			st, err := adminClient(c).AddStore(platform.StoreConfig{Name: args[0], Location: args[1], Format: format})
+			if err != nil {
+				return err
+			}
+			return printStores(c, []stores.StoreStatus{st})
+		},
+	}
+	add.Flags().String("format", "", "the store's format (default: detected)")
+	remove := &cobra.Command{
+		Use:   "remove <name>",
+		Short: "Remove a store added with `store add` (installed apps stay)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return adminClient(c).RemoveStore(args[0])
+		},
+	}
+	refresh := &cobra.Command{
+		Use:   "refresh",
+		Short: "Fetch every store again now",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			st, err := adminClient(c).RefreshStores()
+			if err != nil {
+				return err
+			}
+			return printStores(c, st)
+		},
+	}
+	cmd.AddCommand(search, info, list, add, remove, refresh)
 }

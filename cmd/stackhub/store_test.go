@@ -1,9 +1,18 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -60,4 +69,122 @@ func TestInstallFromTheBuiltinStore(t *testing.T) {
 		t.Errorf("docker compose ls does not list a running whoami project: %s", raw)
 	}
 	in.mustCLI("apps", "remove", "whoami")
+}
+
+// zipFolder packs dir (its files, relative paths under a top folder, as
+// GitHub's archives have) into a zip.
+func zipFolder(t *testing.T, dir string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		w, err := zw.Create("store-main/" + filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// TestStoresFromCaddyfileAndAtRunTime: a store set in the Caddyfile, one
+// added at run time from an archive URL (kept across a restart), search
+// across stores, and removal rules.
+func TestStoresFromCaddyfileAndAtRunTime(t *testing.T) {
+	samples, err := filepath.Abs("../../../shared/samples")
+	if err == nil {
+		_, err = os.Stat(samples)
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("store samples missing at %s: %v", samples, err)
+		}
+		t.Skipf("store samples not found (%v): skipping", err)
+	}
+	archive := zipFolder(t, filepath.Join(samples, "runtipi"))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Write(archive)
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+
+	in := newInstance(t, "localhost")
+	caddyfile := fmt.Sprintf(`{
+	admin %s
+	persist_config off
+	default_bind 127.0.0.1
+	http_port %d
+	https_port %d
+	storage file_system {
+		root %s/caddy
+	}
+	local_certs
+	skip_install_trust
+	stackhub {
+		domain %s
+		data %s
+		https_port %d
+		store umbrel-samples %s umbrel
+		store_refresh 1h
+	}
+}
+`, in.admin, in.httpPort, in.httpsPort, in.data, in.domain, in.data, in.httpsPort, filepath.Join(samples, "umbrel"))
+	cfgPath := filepath.Join(t.TempDir(), "Caddyfile")
+	os.WriteFile(cfgPath, []byte(caddyfile), 0o644)
+	in.args = []string{"run", "--config", cfgPath}
+	in.start()
+
+	list := in.mustCLI("store", "list")
+	if !regexp.MustCompile(`(?m)^builtin\s+31\s+0`).MatchString(list) || !regexp.MustCompile(`(?m)^umbrel-samples\s+6\s+0`).MatchString(list) {
+		t.Errorf("store list:\n%s", list)
+	}
+	out := in.mustCLI("store", "add", "tipi", "http://"+l.Addr().String()+"/main.zip", "--format", "runtipi")
+	if !regexp.MustCompile(`(?m)^tipi\s+6\s+0\s`).MatchString(out) {
+		t.Errorf("store add:\n%s", out)
+	}
+	search := in.mustCLI("store", "search", "vaultwarden")
+	for _, store := range []string{"builtin", "umbrel-samples", "tipi"} {
+		if !regexp.MustCompile(`(?m)^vaultwarden\s+` + store + `\s`).MatchString(search) {
+			t.Errorf("search lacks vaultwarden of %s:\n%s", store, search)
+		}
+	}
+	if out := in.mustCLI("store", "info", "tipi/vaultwarden"); !strings.Contains(out, "(tipi/vaultwarden)") {
+		t.Errorf("store info:\n%s", out)
+	}
+	if out, err := in.cli("store", "remove", "umbrel-samples"); err == nil || !strings.Contains(out, "set in the Caddyfile") {
+		t.Errorf("removing a Caddyfile store: %v\n%s", err, out)
+	}
+
+	// A store added at run time survives a restart; a refresh is a 304.
+	in.stop()
+	in.start()
+	if list := in.mustCLI("store", "refresh"); !regexp.MustCompile(`(?m)^tipi\s+6\s+0\s+\S+\s+\S+\s*$`).MatchString(list) {
+		t.Errorf("after restart and refresh:\n%s", list)
+	}
+	in.mustCLI("store", "remove", "tipi")
+	if list := in.mustCLI("store", "list"); strings.Contains(list, "tipi") {
+		t.Errorf("removed store listed:\n%s", list)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/stackhub/stackhub/appctl"
+	"github.com/stackhub/stackhub/internal/platform"
 	"github.com/stackhub/stackhub/stores"
 )
 
@@ -162,6 +163,23 @@ func (c Client) StoreApps(query string) ([]stores.App, error) {
 func (c Client) StoreApp(ref string) (stores.App, error) {
 	var app stores.App
 	return app, c.call(http.MethodGet, "/stackhub/store/apps/"+ref, nil, &app)
+}
+
+// AddStore adds a store at run time.
+func (c Client) AddStore(sc platform.StoreConfig) (stores.StoreStatus, error) {
+	var st stores.StoreStatus
+	return st, c.call(http.MethodPost, "/stackhub/stores", sc, &st)
+}
+
+// RemoveStore removes a store added at run time.
+func (c Client) RemoveStore(name string) error {
+	return c.call(http.MethodDelete, "/stackhub/stores/"+url.PathEscape(name), nil, nil)
+}
+
+// RefreshStores refreshes every store now.
+func (c Client) RefreshStores() ([]stores.StoreStatus, error) {
+	var st []stores.StoreStatus
+	return st, c.call(http.MethodPost, "/stackhub/stores/refresh", nil, &st)
 }
 
 // Stores lists the stores.

@@ -16,6 +16,9 @@
 //	GET    /stackhub/store/apps?q=WORD        catalog search
 //	GET    /stackhub/store/apps/{ref}         one catalog app
 //	GET    /stackhub/stores                   stores and their status
+//	POST   /stackhub/stores                   add a store (platform.StoreConfig)
+//	DELETE /stackhub/stores/{name}            remove a store added at run time
+//	POST   /stackhub/stores/refresh           refresh every store now
 //	GET    /stackhub/dns/records              what the DNS zone answers now
 package adminapi
 
@@ -123,8 +126,34 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		dnsRecords(w)
 	case path == "stores" && r.Method == http.MethodGet:
 		writeJSON(w, p.Catalog.Status())
+	case path == "stores" && r.Method == http.MethodPost:
+		var sc platform.StoreConfig
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&sc); err != nil {
+			writeError(w, 400, fmt.Errorf("read store: %w", err))
+			return
+		}
+		st, err := p.AddStore(r.Context(), sc)
+		if err != nil {
+			writeError(w, 400, err)
+			return
+		}
+		writeJSON(w, st)
+	case path == "stores/refresh" && r.Method == http.MethodPost:
+		p.Catalog.Refresh(r.Context()) // each store's outcome is in its status
+		writeJSON(w, p.Catalog.Status())
+	case len(parts) == 2 && parts[0] == "stores" && r.Method == http.MethodDelete:
+		if err := p.RemoveStore(parts[1]); err != nil {
+			writeError(w, 400, err)
+			return
+		}
+		writeJSON(w, p.Catalog.Status())
 	case path == "store/apps" && r.Method == http.MethodGet:
-		writeJSON(w, search(p.Catalog.Apps(), r.URL.Query().Get("q")))
+		q := r.URL.Query()
+		apps := p.Catalog.Search(q.Get("q"), q.Get("category"))
+		if apps == nil {
+			apps = []stores.App{}
+		}
+		writeJSON(w, apps)
 	case len(parts) >= 3 && parts[0] == "store" && parts[1] == "apps" && r.Method == http.MethodGet:
 		app, err := p.Catalog.Find(strings.Join(parts[2:], "/"))
 		if err != nil {
@@ -237,17 +266,6 @@ func statusOf(err error) int {
 		return http.StatusFailedDependency
 	}
 	return http.StatusInternalServerError
-}
-
-func search(apps []stores.App, q string) []stores.App {
-	q = strings.ToLower(strings.TrimSpace(q))
-	out := []stores.App{}
-	for _, a := range apps {
-		if q == "" || strings.Contains(strings.ToLower(a.ID+" "+a.Name+" "+a.Tagline+" "+a.Description+" "+strings.Join(a.Categories, " ")), q) {
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

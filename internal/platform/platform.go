@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -47,7 +48,23 @@ type Config struct {
 	Network string `json:"network,omitempty"`
 	// ProjectPrefix starts app project names; default "stackhub-".
 	ProjectPrefix string `json:"project_prefix,omitempty"`
+	// Stores are the app stores besides the built-in one.
+	Stores []StoreConfig `json:"stores,omitempty"`
+	// StoreRefresh is how often stores are refreshed ("6h" by default).
+	StoreRefresh string `json:"store_refresh,omitempty"`
 }
+
+// StoreConfig is one app store, from the Caddyfile or added at run time.
+type StoreConfig struct {
+	Name string `json:"name"`
+	// Location is the http(s) URL of a zip or tar.gz archive, or a folder.
+	Location string `json:"location"`
+	// Format is casaos, runtipi, umbrel or native; empty: detected.
+	Format string `json:"format,omitempty"`
+}
+
+// storeKey is where a store added at run time is kept in kv.
+func storeKey(name string) string { return "stores/" + name }
 
 // DefaultDataDir is where StackHub keeps its data when not told otherwise.
 func DefaultDataDir() string {
@@ -141,9 +158,24 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 		return nil, fmt.Errorf("stackhub: accounts: %w", err)
 	}
 	p.Catalog = stores.NewCatalog(stores.Builtin())
-	if err := p.Catalog.Refresh(ctx); err != nil {
-		log.Warn("load stores", zap.Error(err))
+	for _, sc := range cfg.Stores {
+		if err := p.addSource(sc); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("stackhub: %w", err)
+		}
 	}
+	for _, sc := range p.runtimeStores() {
+		if err := p.addSource(sc); err != nil {
+			log.Warn("store added at run time cannot be used", zap.String("store", sc.Name), zap.Error(err))
+		}
+	}
+	// A store that cannot be fetched keeps its last good copy; the error
+	// shows in `stackhub store list`, and start-up goes on.
+	refreshCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	if err := p.Catalog.Refresh(refreshCtx); err != nil {
+		log.Warn("refresh stores", zap.Error(err))
+	}
+	cancel()
 	p.Apps, err = appctl.New(ctx, appctl.Config{
 		DataDir: cfg.DataDir, Domain: cfg.Domain, HTTPSPort: cfg.HTTPSPort,
 		Instance: cfg.Instance, ProjectPrefix: cfg.ProjectPrefix, Network: cfg.Network,
@@ -165,7 +197,97 @@ func (p *Platform) Start() {
 		ctx, cancel := context.WithCancel(context.Background())
 		p.stop = cancel
 		go p.Auth.Run(ctx, func(format string, args ...any) { p.Log.Sugar().Infof(format, args...) })
+		go p.refreshStores(ctx)
 	})
+}
+
+// refreshStores refreshes the stores every StoreRefresh until ctx ends.
+func (p *Platform) refreshStores(ctx context.Context) {
+	every, err := time.ParseDuration(p.Config.StoreRefresh)
+	if err != nil || every <= 0 {
+		every = 6 * time.Hour
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := p.Catalog.Refresh(ctx); err != nil {
+				p.Log.Warn("refresh stores", zap.Error(err))
+			}
+		}
+	}
+}
+
+func (p *Platform) addSource(sc StoreConfig) error {
+	format, err := stores.ParseFormat(sc.Format)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", sc.Name, err)
+	}
+	if sc.Name == "builtin" || sc.Name == "local" {
+		return fmt.Errorf("store name %q is taken by StackHub itself: choose another", sc.Name)
+	}
+	src, err := stores.NewSource(sc.Name, sc.Location, format, filepath.Join(p.Config.DataDir, "stores"))
+	if err != nil {
+		return err
+	}
+	p.Catalog.Add(src)
+	return nil
+}
+
+func (p *Platform) runtimeStores() []StoreConfig {
+	keys, _ := p.DB.Keys("stores/")
+	var out []StoreConfig
+	for _, k := range keys {
+		var sc StoreConfig
+		if err := p.DB.Get(k, &sc); err == nil {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// AddStore adds a store at run time, keeps it across restarts and loads it.
+func (p *Platform) AddStore(ctx context.Context, sc StoreConfig) (stores.StoreStatus, error) {
+	for _, st := range p.Catalog.Status() {
+		if st.Name == sc.Name {
+			return stores.StoreStatus{}, fmt.Errorf("there is a store named %s already: remove it first, or choose another name", sc.Name)
+		}
+	}
+	if err := p.addSource(sc); err != nil {
+		return stores.StoreStatus{}, err
+	}
+	if err := p.DB.Put(storeKey(sc.Name), sc); err != nil {
+		p.Catalog.Remove(sc.Name)
+		return stores.StoreStatus{}, fmt.Errorf("keep store %s: %w", sc.Name, err)
+	}
+	p.Catalog.Refresh(ctx)
+	for _, st := range p.Catalog.Status() {
+		if st.Name == sc.Name {
+			return st, nil
+		}
+	}
+	return stores.StoreStatus{}, fmt.Errorf("store %s vanished while loading", sc.Name)
+}
+
+// RemoveStore removes a store added at run time. Installed apps stay.
+func (p *Platform) RemoveStore(name string) error {
+	var sc StoreConfig
+	if err := p.DB.Get(storeKey(name), &sc); err != nil {
+		for _, c := range p.Config.Stores {
+			if c.Name == name {
+				return fmt.Errorf("store %s is set in the Caddyfile: remove it there", name)
+			}
+		}
+		return fmt.Errorf("no store %s was added at run time: `stackhub store list` shows the stores", name)
+	}
+	if err := p.DB.Delete(storeKey(name)); err != nil {
+		return err
+	}
+	p.Catalog.Remove(name)
+	return nil
 }
 
 // Close stops background work and closes the state database.
