@@ -274,7 +274,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 		ID: app.ID, Store: app.Store, Name: app.Name, Version: app.Version,
 		Host: host, URL: m.URL(host), Project: m.cfg.ProjectPrefix + app.ID,
 		MainSvc: app.MainService, MainPort: app.MainPort, MainScheme: app.MainScheme,
-		Compose: app.Compose, Files: app.Files, Values: values, Secrets: secrets,
+		Compose: app.Compose, Files: app.Files, Seed: app.Seed, Values: values, Secrets: secrets,
 		Policy: policy, ApprovedHazards: opts.ApproveHazards, PublishPorts: opts.PublishPorts,
 		State: StateInstalling, Running: true, InstalledAt: now, UpdatedAt: now,
 	}
@@ -386,6 +386,9 @@ func (m *Manager) project(ctx context.Context, rec *Record, writeSource bool) (*
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
+	if err := writeSeed(filepath.Join(dir, "data"), rec.Seed); err != nil {
+		return nil, err
+	}
 	p, err := m.engine.Load(ctx, LoadSpec{Name: rec.Project, WorkingDir: src, Files: []string{composePath}, Env: m.installEnv(rec)})
 	if err != nil {
 		return nil, fmt.Errorf("%w: compose file: %w", ErrInvalid, err)
@@ -425,6 +428,37 @@ func writeSourceFolder(src string, compose []byte, files map[string][]byte) erro
 		}
 		if err := os.WriteFile(dst, b, 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// writeSeed creates the app's seed files in its data folder, each only if
+// it does not exist yet: from the first install on they are the app's data,
+// which a reinstall over kept data must not overwrite.
+func writeSeed(dataDir string, seed map[string][]byte) error {
+	for name, b := range seed {
+		clean := path.Clean("/" + name)[1:]
+		if clean == "" || clean != name {
+			return fmt.Errorf("%w: seed file name %q is not a plain relative path", ErrInvalid, name)
+		}
+		dst := filepath.Join(dataDir, filepath.FromSlash(clean))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("seed %s: %w", name, err)
+		}
+		f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if os.IsExist(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("seed %s: %w", name, err)
+		}
+		_, err = f.Write(b)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("seed %s: %w", name, err)
 		}
 	}
 	return nil

@@ -41,6 +41,8 @@ type Record struct {
 	// rebuild the app folder if it was lost.
 	Compose []byte            `json:"compose"`
 	Files   map[string][]byte `json:"files,omitempty"`
+	// Seed are files created in the data folder at install when absent.
+	Seed map[string][]byte `json:"seed,omitempty"`
 	// Values are the user's answers to the app's form, generated secrets
 	// included.
 	Values  map[string]string `json:"values,omitempty"`

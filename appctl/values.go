@@ -39,7 +39,9 @@ func resolveValues(app stores.App, given map[string]string) (map[string]string, 
 			}
 		}
 		out[f.Key] = v
-		if f.Secret || f.Type == stores.FieldPassword {
+		// Only fields marked secret are masked: some stores generate a
+		// password the user must read (Umbrel's APP_PASSWORD).
+		if f.Secret {
 			secrets = append(secrets, f.Key)
 		}
 	}
