@@ -267,7 +267,8 @@ func storeCommand(cmd *cobra.Command) {
 			if len(args) == 1 {
 				q = args[0]
 			}
-			apps, err := adminClient(c).StoreApps(q)
+			category, _ := c.Flags().GetString("category")
+			apps, err := adminClient(c).StoreApps(q, category)
 			if err != nil {
 				return err
 			}
@@ -283,6 +284,7 @@ func storeCommand(cmd *cobra.Command) {
 			return tw.Flush()
 		},
 	}
+	search.Flags().String("category", "", "only apps of this category")
 	info := &cobra.Command{
 		Use:   "info <app | store/app>",
 		Short: "Show a store app: description, version, links and the values it asks for",

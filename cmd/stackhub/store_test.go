@@ -170,6 +170,9 @@ func TestStoresFromCaddyfileAndAtRunTime(t *testing.T) {
 			t.Errorf("search lacks vaultwarden of %s:\n%s", store, search)
 		}
 	}
+	if out := in.mustCLI("store", "search", "--category", "utilities"); !regexp.MustCompile(`(?m)^uptime-kuma\s+tipi\s`).MatchString(out) || regexp.MustCompile(`(?m)^vaultwarden\s+builtin`).MatchString(out) {
+		t.Errorf("search by category:\n%s", out)
+	}
 	if out := in.mustCLI("store", "info", "tipi/vaultwarden"); !strings.Contains(out, "(tipi/vaultwarden)") {
 		t.Errorf("store info:\n%s", out)
 	}

@@ -153,10 +153,11 @@ func (c Client) Logs(id string, follow bool, tail string, w io.Writer) error {
 	return err
 }
 
-// StoreApps searches the catalog.
-func (c Client) StoreApps(query string) ([]stores.App, error) {
+// StoreApps searches the catalog by words and, optionally, category.
+func (c Client) StoreApps(query, category string) ([]stores.App, error) {
 	var apps []stores.App
-	return apps, c.call(http.MethodGet, "/stackhub/store/apps?q="+url.QueryEscape(query), nil, &apps)
+	q := url.Values{"q": {query}, "category": {category}}
+	return apps, c.call(http.MethodGet, "/stackhub/store/apps?"+q.Encode(), nil, &apps)
 }
 
 // StoreApp returns one catalog app.
