@@ -637,65 +637,56 @@ func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(E
 // Start starts a stopped app (recreating containers that are missing) and
 // publishes it again.
 func (m *Manager) Start(ctx context.Context, id string, progress func(Event)) error {
-	progress = m.stamp(id, progress)
-	unlock := m.lock(id)
-	defer unlock()
-	rec, err := m.setRunning(id, true)
-	if err != nil {
-		return fmt.Errorf("start %s: %w", id, err)
-	}
-	p, err := m.project(ctx, &rec, false)
-	if err != nil {
-		return fmt.Errorf("start %s: %w", id, err)
-	}
-	if err := m.converge(ctx, &rec, p, progress); err != nil {
-		return fmt.Errorf("start %s: %w", id, err)
-	}
-	progress(Event{Phase: PhaseDone, Status: "started", URL: rec.URL})
-	return nil
+	return m.operate(ctx, "start", id, true, progress, func(rec *Record, p *types.Project, progress func(Event)) error {
+		return m.converge(ctx, rec, p, progress)
+	})
 }
 
 // Stop stops an app's containers. Its address stays reserved and resolves;
 // requests get a page saying the app is stopped.
 func (m *Manager) Stop(ctx context.Context, id string, progress func(Event)) error {
-	progress = m.stamp(id, progress)
-	unlock := m.lock(id)
-	defer unlock()
-	rec, err := m.setRunning(id, false)
-	if err != nil {
-		return fmt.Errorf("stop %s: %w", id, err)
-	}
-	m.publish(&rec, "")
-	p, _ := m.project(ctx, &rec, false)
-	if err := m.engine.Stop(ctx, rec.Project, p, progress); err != nil {
-		return fmt.Errorf("stop %s: %w", id, err)
-	}
-	progress(Event{Phase: PhaseDone, Status: "stopped"})
-	return nil
+	return m.operate(ctx, "stop", id, false, progress, func(rec *Record, p *types.Project, progress func(Event)) error {
+		m.publish(rec, "")
+		return m.engine.Stop(ctx, rec.Project, p, progress)
+	})
 }
 
 // Restart restarts an app's containers and routes to their new address.
 func (m *Manager) Restart(ctx context.Context, id string, progress func(Event)) error {
+	return m.operate(ctx, "restart", id, true, progress, func(rec *Record, p *types.Project, progress func(Event)) error {
+		if err := m.engine.Restart(ctx, rec.Project, p, progress); err != nil {
+			return err
+		}
+		// Restart does not recreate missing containers; converge does, and
+		// republishes the (possibly new) address.
+		return m.converge(ctx, rec, p, progress)
+	})
+}
+
+// operate runs a start, stop or restart of an installed app under its lock:
+// it records the desired run state first, then acts on the app's project.
+func (m *Manager) operate(ctx context.Context, verb, id string, running bool, progress func(Event), act func(*Record, *types.Project, func(Event)) error) error {
 	progress = m.stamp(id, progress)
 	unlock := m.lock(id)
 	defer unlock()
-	rec, err := m.setRunning(id, true)
+	rec, err := m.setRunning(id, running)
 	if err != nil {
-		return fmt.Errorf("restart %s: %w", id, err)
+		return fmt.Errorf("%s %s: %w", verb, id, err)
 	}
 	p, err := m.project(ctx, &rec, false)
-	if err != nil {
-		return fmt.Errorf("restart %s: %w", id, err)
+	if err != nil && running {
+		return fmt.Errorf("%s %s: %w", verb, id, err)
 	}
-	if err := m.engine.Restart(ctx, rec.Project, p, progress); err != nil {
-		return fmt.Errorf("restart %s: %w", id, err)
+	// Stopping needs no project: Compose finds the containers by label.
+	if err := act(&rec, p, progress); err != nil {
+		return fmt.Errorf("%s %s: %w", verb, id, err)
 	}
-	// Restart does not recreate missing containers; converge does, and
-	// republishes the (possibly new) address.
-	if err := m.converge(ctx, &rec, p, progress); err != nil {
-		return fmt.Errorf("restart %s: %w", id, err)
+	status := map[string]string{"start": "started", "stop": "stopped", "restart": "restarted"}[verb]
+	ev := Event{Phase: PhaseDone, Status: status}
+	if running {
+		ev.URL = rec.URL
 	}
-	progress(Event{Phase: PhaseDone, Status: "restarted", URL: rec.URL})
+	progress(ev)
 	return nil
 }
 

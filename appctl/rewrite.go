@@ -57,12 +57,7 @@ func rewriteProject(p *types.Project, s rewriteSpec) error {
 			ports = append(ports, port)
 		}
 		svc.Ports = ports
-		if svc.Labels == nil {
-			svc.Labels = types.Labels{}
-		}
-		for k, v := range labels {
-			svc.Labels[k] = v
-		}
+		svc.Labels = withLabels(svc.Labels, labels)
 		if svc.Restart == "" && svc.Deploy == nil {
 			svc.Restart = types.RestartPolicyUnlessStopped
 		}
@@ -81,12 +76,7 @@ func rewriteProject(p *types.Project, s rewriteSpec) error {
 		if n.External {
 			continue
 		}
-		if n.Labels == nil {
-			n.Labels = types.Labels{}
-		}
-		for k, v := range labels {
-			n.Labels[k] = v
-		}
+		n.Labels = withLabels(n.Labels, labels)
 		p.Networks[name] = n
 	}
 	p.Networks[platformNetworkKey] = types.NetworkConfig{Name: s.Network, External: true}
@@ -94,15 +84,21 @@ func rewriteProject(p *types.Project, s rewriteSpec) error {
 		if v.External {
 			continue
 		}
-		if v.Labels == nil {
-			v.Labels = types.Labels{}
-		}
-		for k, val := range labels {
-			v.Labels[k] = val
-		}
+		v.Labels = withLabels(v.Labels, labels)
 		p.Volumes[name] = v
 	}
 	return nil
+}
+
+// withLabels returns dst with labels added.
+func withLabels(dst types.Labels, labels map[string]string) types.Labels {
+	if dst == nil {
+		dst = types.Labels{}
+	}
+	for k, v := range labels {
+		dst[k] = v
+	}
+	return dst
 }
 
 // platformNetworkKey is the key of the platform network in an app's project.
