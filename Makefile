@@ -39,8 +39,10 @@ lint:
 test: deps lint
 	$(GO) test -count=1 -timeout 60m ./...
 
+# Go benchmarks, then the side-by-side comparisons (bench-* targets below).
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(MAKE) bench-dns
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
