@@ -146,7 +146,7 @@ func TestACMECertificateFromPebble(t *testing.T) {
 	os.WriteFile(path, []byte(caddyfile), 0o644)
 	in.args = []string{"run", "--config", path}
 	in.start()
-	in.mustCLI("apps", "install", "testdata/alpha")
+	in.mustCLI("apps", "install", "testdata/alpha", "--public")
 
 	// Pebble's root, fetched over its API (itself served with minica's cert).
 	apiPool := x509.NewCertPool()

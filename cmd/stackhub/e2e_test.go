@@ -37,7 +37,7 @@ func TestListModulesShowsStackHub(t *testing.T) {
 func TestInstallServeAndManageOverHTTPS(t *testing.T) {
 	in := newInstance(t, "localhost")
 	in.start()
-	out := in.mustCLI("apps", "install", counterApp)
+	out := in.mustCLI("apps", "install", counterApp, "--public")
 	wantURL := in.url("counter", "/")
 	for _, want := range []string{"image  stackhub-testapp:dev", "present", "Healthy", "Open it at " + wantURL} {
 		if !strings.Contains(out, want) {
@@ -71,7 +71,7 @@ func TestInstallServeAndManageOverHTTPS(t *testing.T) {
 		t.Errorf("apps list:\n%s", list)
 	}
 	info := in.mustCLI("apps", "info", "counter")
-	for _, want := range []string{"URL:      " + wantURL, "Service:  db", "Service:  web", "Access:   private"} {
+	for _, want := range []string{"URL:      " + wantURL, "Service:  db", "Service:  web", "Access:   public"} {
 		if !strings.Contains(info, want) {
 			t.Errorf("apps info lacks %q:\n%s", want, info)
 		}
@@ -129,7 +129,7 @@ func TestInstallServeAndManageOverHTTPS(t *testing.T) {
 	}
 
 	in.mustCLI("apps", "remove", "counter", "--keep-data")
-	in.mustCLI("apps", "install", counterApp)
+	in.mustCLI("apps", "install", counterApp, "--public")
 	if st, body := get(t, c, in.url("counter", "/count")); st != 200 || body != "4" {
 		t.Errorf("after remove --keep-data and reinstall: %d %q", st, body)
 	}
@@ -154,7 +154,7 @@ func TestCrashRecovery(t *testing.T) {
 	// Killed after the desired state was written, before any container:
 	// the restart finishes the install.
 	in.start("STACKHUB_FAILPOINT=install-after-record")
-	if out, err := in.cli("apps", "install", "testdata/alpha"); err == nil {
+	if out, err := in.cli("apps", "install", "testdata/alpha", "--public"); err == nil {
 		t.Fatalf("install survived its failpoint:\n%s", out)
 	}
 	<-in.exited
@@ -208,7 +208,7 @@ func TestCrashRecovery(t *testing.T) {
 func TestRouteChangesUnderLoad(t *testing.T) {
 	in := newInstance(t, "localhost")
 	in.start()
-	in.mustCLI("apps", "install", "testdata/alpha")
+	in.mustCLI("apps", "install", "testdata/alpha", "--public")
 	roots := in.rootCAs()
 	c := in.client(roots)
 
@@ -282,7 +282,7 @@ func TestRouteChangesUnderLoad(t *testing.T) {
 	}()
 
 	for i := range 10 {
-		in.mustCLI("apps", "install", "testdata/beta")
+		in.mustCLI("apps", "install", "testdata/beta", "--public")
 		if st, body := get(t, c, in.url("beta", "/")); st != 200 || !strings.HasPrefix(body, "hello from beta") {
 			t.Fatalf("round %d: beta answered %d %q", i, st, body)
 		}

@@ -1,0 +1,251 @@
+package caddymodules
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/stackhub/stackhub/internal/auth"
+	"github.com/stackhub/stackhub/internal/registry"
+)
+
+func init() {
+	caddy.RegisterModule(Gate{})
+	httpcaddyfile.RegisterHandlerDirective("stackhub_gate", parseGate)
+	// Like forward_auth: after rewrites (the policy sees the path the app
+	// gets), before the router and the reverse proxy.
+	httpcaddyfile.RegisterDirectiveOrder("stackhub_gate", httpcaddyfile.After, "forward_auth")
+}
+
+// AppCookie is the app session cookie the gate sets on each app host:
+// host-only (the __Host- prefix forbids a Domain attribute and demands
+// Secure and Path=/), HttpOnly, SameSite=Lax.
+const AppCookie = "__Host-stackhub-app"
+
+// Gate is StackHub's access gate in front of every app (DESIGN.md flow 2).
+// On each request it:
+//
+//  1. removes client-sent identity headers: X-Stackhub-User, -Email and
+//     -Groups in any letter case and with '_' for '-' (some app servers read
+//     x_stackhub_user as the same variable), and the '_' spellings of
+//     X-Forwarded-For/-Host/-Proto and X-Real-IP (the '-' spellings are
+//     replaced by Caddy's reverse proxy);
+//  2. answers /.stackhub/callback?ticket=… : redeems the portal's one-time
+//     ticket for this host, sets the app cookie and redirects to the path
+//     bound to the ticket; and /.stackhub/logout: signs out of the portal
+//     session and every app of it;
+//  3. reads the app's policy from the registry (no reload needed when it
+//     changes) and the app cookie (auth.CheckApp: memory only, no disk, no
+//     password hashing), and decides with auth.Allowed on the request's
+//     path: allowed requests continue with X-Stackhub-User, -Email and
+//     -Groups set by us; signed-out requests to a private path get a 302 to
+//     https://my.<domain>[:port]/login?rd=<this URL>; signed-in users whom
+//     a restricted policy leaves out get a 403 page.
+//
+// The redirect's return URL is built from the request's host, which the
+// registry just matched, the configured HTTPS port and the request URI; no
+// X-Forwarded-* header takes part. Hosts not in the registry pass through to
+// stackhub_router (its 404 page).
+//
+// Caddyfile (before stackhub_router; it takes no arguments):
+//
+//	*.home.example.com {
+//		stackhub_gate
+//		stackhub_router
+//		reverse_proxy {
+//			dynamic stackhub
+//		}
+//	}
+type Gate struct {
+	auth     *auth.Service
+	registry *registry.Registry
+	domain   string
+	port     string // ":8443", or "" for 443
+	login    string // https://my.<domain>[:port]/login?rd=
+	log      *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (Gate) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "http.handlers.stackhub_gate", New: func() caddy.Module { return new(Gate) }}
+}
+
+// Provision takes the platform's accounts and registry.
+func (g *Gate) Provision(ctx caddy.Context) error {
+	p, err := platformOf(ctx)
+	if err != nil {
+		return err
+	}
+	g.auth, g.registry, g.domain = p.Auth, p.Registry, p.Config.Domain
+	if p.Config.HTTPSPort != 0 && p.Config.HTTPSPort != 443 {
+		g.port = ":" + strconv.Itoa(p.Config.HTTPSPort)
+	}
+	g.login = "https://my." + g.domain + g.port + "/login?rd="
+	g.log = ctx.Logger()
+	return nil
+}
+
+// Identity headers set by the gate.
+const (
+	headerUser   = "X-Stackhub-User"
+	headerEmail  = "X-Stackhub-Email"
+	headerGroups = "X-Stackhub-Groups"
+)
+
+// spoofable are the header names (lower case, '-' form) a client must never
+// set for the app: ours, and forwarding headers in their '_' spelling.
+var spoofable = []string{"x-stackhub-user", "x-stackhub-email", "x-stackhub-groups"}
+var underscoreOnly = []string{"x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip"}
+
+// sameHeaderName reports whether k equals want (lower case, '-' form) in
+// any letter case and with '_' for '-'. It does not allocate.
+func sameHeaderName(k, want string) bool {
+	if len(k) != len(want) {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		} else if c == '_' {
+			c = '-'
+		}
+		if c != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// stripHeaders removes client-sent identity headers (see Gate).
+func stripHeaders(h http.Header) {
+	for k := range h {
+		if len(k) < 9 || (k[0] != 'x' && k[0] != 'X') {
+			continue
+		}
+		for _, w := range spoofable {
+			if sameHeaderName(k, w) {
+				delete(h, k)
+			}
+		}
+		if strings.IndexByte(k, '_') >= 0 {
+			for _, w := range underscoreOnly {
+				if sameHeaderName(k, w) {
+					delete(h, k)
+				}
+			}
+		}
+	}
+}
+
+func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	stripHeaders(r.Header)
+	host := requestHost(r)
+	e, ok := g.registry.Lookup(host)
+	if !ok {
+		return next.ServeHTTP(w, r) // the router answers 404
+	}
+	switch r.URL.Path {
+	case "/.stackhub/callback":
+		return g.callback(w, r, host)
+	case "/.stackhub/logout":
+		return g.logout(w, r, host)
+	}
+	var id auth.Identity
+	if c, err := r.Cookie(AppCookie); err == nil {
+		id, _ = g.auth.CheckApp(c.Value, host)
+	}
+	if auth.Allowed(id, e.Policy, r.URL.Path) {
+		if id.SignedIn() {
+			r.Header[headerUser] = []string{id.User}
+			if id.Email != "" {
+				r.Header[headerEmail] = []string{id.Email}
+			}
+			if len(id.Groups) > 0 {
+				r.Header[headerGroups] = []string{strings.Join(id.Groups, ",")}
+			}
+		}
+		return next.ServeHTTP(w, r)
+	}
+	if id.SignedIn() {
+		return page(w, http.StatusForbidden, "Not allowed", "Your account ("+id.User+") may not use "+e.App+".", "Ask an admin to give you access to this app.")
+	}
+	// Signed out: to the portal, with the way back. The URL is ours: the
+	// host the registry matched, our port, the request's path and query.
+	back := "https://" + host + g.port + r.URL.RequestURI()
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", g.login+url.QueryEscape(back))
+	w.WriteHeader(http.StatusFound)
+	return nil
+}
+
+// callback redeems a portal ticket and sets the app cookie.
+func (g *Gate) callback(w http.ResponseWriter, r *http.Request, host string) error {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		return page(w, http.StatusMethodNotAllowed, "Not allowed", "This address only takes the sign-in redirect.", "")
+	}
+	s, err := g.auth.RedeemTicket(r.URL.Query().Get("ticket"), host)
+	if err != nil {
+		g.log.Info("app sign-in ticket refused", zap.String("host", host), zap.String("client", r.RemoteAddr), zap.Error(err))
+		return page(w, http.StatusBadRequest, "Sign-in link expired", auth.PublicMessage(err), "Open the app again from the portal: https://my."+g.domain+g.port+"/")
+	}
+	http.SetCookie(w, &http.Cookie{Name: AppCookie, Value: s.Token, Path: "/", Expires: s.Expires,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	// ReturnPath comes from the ticket (checked when it was issued), never
+	// from this URL; a path is on this host by construction.
+	ret := s.ReturnPath
+	if !strings.HasPrefix(ret, "/") || strings.HasPrefix(ret, "//") || strings.HasPrefix(ret, "/\\") {
+		ret = "/"
+	}
+	w.Header().Set("Location", ret)
+	w.WriteHeader(http.StatusFound)
+	return nil
+}
+
+// logout ends the session behind the app cookie (and so every app's).
+func (g *Gate) logout(w http.ResponseWriter, r *http.Request, host string) error {
+	if c, err := r.Cookie(AppCookie); err == nil {
+		if err := g.auth.LogoutApp(c.Value, host); err != nil {
+			return caddyhttp.Error(http.StatusInternalServerError, err)
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: AppCookie, Value: "", Path: "/", Expires: time.Unix(1, 0), MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", "https://my."+g.domain+g.port+"/login")
+	w.WriteHeader(http.StatusFound)
+	return nil
+}
+
+// UnmarshalCaddyfile reads `stackhub_gate` (it takes no arguments).
+func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next()
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+func parseGate(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	g := new(Gate)
+	err := g.UnmarshalCaddyfile(h.Dispenser)
+	return g, err
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Gate)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Gate)(nil)
+	_ caddyfile.Unmarshaler       = (*Gate)(nil)
+)

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+)
+
+// chromium returns the path of a Chromium (Debian's package: `apt-get
+// install chromium`; `make deps` installs it when run as root). Without
+// one the browser test is skipped locally and fails in CI (CI=true).
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no Chromium for the browser test: install Debian's chromium package (make deps as root)")
+	}
+	t.Skip("no Chromium: skipping the browser test (install Debian's chromium package, e.g. `sudo apt-get install -y chromium`)")
+	return ""
+}
+
+// TestBrowserSignInWithEnrolment drives a real Chromium through the whole
+// first sign-in: a private app's URL → the portal's login → TOTP enrolment
+// (manual key read from the page, code computed here) → recovery codes →
+// back on exactly the page asked for, served by the app. Then sign-out in
+// the portal signs out of the app too.
+func TestBrowserSignInWithEnrolment(t *testing.T) {
+	exe := chromium(t)
+	in := newInstance(t, "localhost")
+	in.start()
+	in.mustCLI("apps", "install", "testdata/alpha")
+	in.mustCLI("user", "add", "erin", "--admin", "--password", "erin-password-1")
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		// Trust the instance's local CA in this throw-away profile, by the
+		// public keys of its root and intermediate (Chromium treats pages
+		// behind ignored certificate errors as insecure: no Secure cookies).
+		chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs()),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	bctx := ctx
+
+	target := in.url("alpha", "/welcome?from=browser")
+	// step gives each browser step 30 s (the browser context lives on for
+	// the diagnostics of a failure).
+	step := func() context.Context {
+		c, cancel := context.WithTimeout(bctx, 30*time.Second)
+		t.Cleanup(cancel)
+		return c
+	}
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			// Say where the browser is and what it shows.
+			sctx, cancel := context.WithTimeout(bctx, 5*time.Second)
+			defer cancel()
+			loc, _ := chromedp.Run(sctx, chromedp.Location())
+			html, _ := chromedp.Run(sctx, chromedp.OuterHTML("html"))
+			t.Fatalf("%s: %v\nat %s:\n%s", what, err, loc, html)
+		}
+	}
+	location := func() string {
+		t.Helper()
+		loc, err := chromedp.Run(step(), chromedp.Location())
+		must("location", err)
+		return loc
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(step(), chromedp.Text(sel))
+		must("text of "+sel, err)
+		return s
+	}
+
+	// navigate retries when Chromium reports a network change: Docker
+	// adding or removing a network (another test's app) makes it abort
+	// loads in flight with ERR_NETWORK_CHANGED.
+	navigate := func(u string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			var err error
+			for range 5 {
+				if _, err = chromedp.Navigate(u)(ctx, tg); err == nil || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
+					return err
+				}
+				time.Sleep(time.Second)
+			}
+			return err
+		})
+	}
+	// The first call starts the browser and binds it to bctx.
+	must("start Chromium", chromedp.Do(bctx))
+	must("open the app", chromedp.Do(step(), navigate(target), chromedp.WaitVisible("#username")))
+	if loc := location(); !strings.HasPrefix(loc, in.portal("/login?rd=")) {
+		t.Fatalf("signed-out visit landed on %s", loc)
+	}
+	must("password step", chromedp.Do(step(),
+		chromedp.SendKeys("#username", "erin"),
+		chromedp.SendKeys("#password", "erin-password-1"),
+		chromedp.Click("#submit"),
+		chromedp.Sleep(2*time.Second),
+	))
+	must("enrolment page", chromedp.Do(step(), chromedp.WaitVisible("#manualkey")))
+	key := text("#manualkey")
+	qrWidth, err := chromedp.Run(step(), chromedp.Evaluate[int](`document.querySelector("img.qr").naturalWidth`))
+	must("QR code", err)
+	if qrWidth == 0 {
+		t.Error("the QR code image did not load")
+	}
+	code, err := totp.GenerateCode(strings.ReplaceAll(strings.TrimSpace(key), " ", ""), time.Now())
+	if err != nil {
+		t.Fatalf("manual key %q: %v", key, err)
+	}
+	must("enrolment step", chromedp.Do(step(),
+		chromedp.SendKeys("#code", code),
+		chromedp.Click("#submit"),
+		chromedp.WaitVisible("#codes"),
+	))
+	if n := len(strings.Fields(text("#codes"))); n != 10 {
+		t.Errorf("%d recovery codes shown, want 10", n)
+	}
+	must("continue", chromedp.Do(step(), chromedp.Click("#continue"), chromedp.Sleep(time.Second), chromedp.WaitReady("body")))
+	if loc, body := location(), text("body"); loc != target || !strings.HasPrefix(strings.TrimSpace(body), "hello from alpha") {
+		t.Fatalf("after sign-in: at %s, page %q", loc, body)
+	}
+
+	// Sign out once in the portal: signed out of the app as well.
+	must("sign out", chromedp.Do(step(),
+		navigate(in.portal("/")),
+		chromedp.WaitVisible("#signout"),
+		chromedp.Click("#signout"),
+		chromedp.WaitVisible("#username"),
+		navigate(target),
+		chromedp.WaitVisible("#username"),
+	))
+	if loc := location(); !strings.HasPrefix(loc, in.portal("/login?rd=")) {
+		t.Errorf("after sign-out the app is at %s", loc)
+	}
+}
+
+// caSPKIs returns the base64 SHA-256 digests of the public keys of the
+// instance's local CA (root and intermediate), comma-separated, for
+// Chromium's --ignore-certificate-errors-spki-list.
+func (in *instance) caSPKIs() string {
+	in.t.Helper()
+	var out []string
+	for _, name := range []string{"root.crt", "intermediate.crt"} {
+		b, err := os.ReadFile(filepath.Join(in.data, "caddy", "pki", "authorities", "local", name))
+		if err != nil {
+			in.t.Fatal(err)
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			in.t.Fatalf("%s: no PEM", name)
+		}
+		cert, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			in.t.Fatal(err)
+		}
+		sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+		out = append(out, base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	return strings.Join(out, ",")
+}
