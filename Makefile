@@ -31,6 +31,9 @@ deps:
 	@command -v $(GO) >/dev/null || { echo "Go is required: https://go.dev/dl/"; exit 1; }
 	@command -v docker >/dev/null || { echo "Docker is required: install docker.io (Debian) and start it"; exit 1; }
 	@docker info >/dev/null 2>&1 || { echo "Docker is installed but not reachable: start it (systemctl start docker) or add your user to the docker group"; exit 1; }
+	@# Chromium for the browser sign-in test (skipped without it, except in CI).
+	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "Chromium is needed by the browser test: sudo apt-get install -y chromium"; fi; }
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
@@ -43,6 +46,7 @@ test: deps lint
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(MAKE) bench-dns
+	$(MAKE) bench-gate
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
@@ -60,3 +64,12 @@ clean:
 .PHONY: bench-dns
 bench-dns:
 	GO=$(GO) dns/bench/run.sh
+
+# Requests/s and p50/p99 of a private app behind stackhub_gate with a valid
+# app cookie vs the same upstream behind a plain reverse_proxy site: same
+# binary, same server, same run (goal: the gate keeps >= 95% of plain).
+# Settings: BENCH_WORKERS (8), BENCH_ROUND (4s, three rounds each).
+.PHONY: bench-gate
+bench-gate:
+	@out=$$(mktemp); STACKHUB_BENCH_GATE=1 $(GO) test -count=1 -run '^TestBenchGate$$' -v ./cmd/stackhub >$$out 2>&1; st=$$?; \
+	  if [ $$st = 0 ]; then grep '^bench-gate' $$out; else cat $$out; fi; rm -f $$out; exit $$st

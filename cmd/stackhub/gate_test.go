@@ -2,13 +2,19 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -462,4 +468,162 @@ func TestGate(t *testing.T) {
 			t.Errorf("removed user: %d", a.status)
 		}
 	})
+}
+
+// TestBenchGate measures the gate's cost (make bench-gate; skipped unless
+// STACKHUB_BENCH_GATE=1): requests per second and p50/p99 latency of a
+// private app behind stackhub_gate with a valid app cookie, against the
+// same upstream behind a plain `reverse_proxy` site on the same server of
+// the same process (same port, same TLS, same HTTP/1.1 keep-alive client).
+// Rounds alternate so that drift on a busy machine hits both alike.
+func TestBenchGate(t *testing.T) {
+	if os.Getenv("STACKHUB_BENCH_GATE") == "" {
+		t.Skip("benchmark: run with STACKHUB_BENCH_GATE=1 (make bench-gate)")
+	}
+	workers, _ := strconv.Atoi(os.Getenv("BENCH_WORKERS"))
+	if workers <= 0 {
+		workers = 8
+	}
+	round, _ := time.ParseDuration(os.Getenv("BENCH_ROUND"))
+	if round <= 0 {
+		round = 4 * time.Second
+	}
+	in := newInstance(t, "localhost")
+	in.start()
+	in.mustCLI("apps", "install", "testdata/alpha")
+	in.mustCLI("user", "add", "bench", "--admin", "--password", "bench-password-1")
+	b := in.newBrowserish()
+	b.open("bench", "bench-password-1", "", in.url("alpha", "/"))
+
+	// The app's upstream, from the registry.
+	resp, err := http.Get("http://" + in.admin + "/stackhub/routes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var routes []struct{ App, Upstream string }
+	json.NewDecoder(resp.Body).Decode(&routes)
+	resp.Body.Close()
+	upstream := ""
+	for _, r := range routes {
+		if r.App == "alpha" {
+			upstream = r.Upstream
+		}
+	}
+	if upstream == "" {
+		t.Fatalf("no upstream for alpha in %v", routes)
+	}
+
+	// The same configuration plus a plain site for that upstream.
+	cf, err := exec.Command(binary(t, "stackhub"), append(in.args, "--print-config")...).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = append(cf, []byte("\nplain.bench.localhost {\n\ttls internal\n\treverse_proxy "+upstream+"\n}\n")...)
+	req, _ := http.NewRequest("POST", "http://"+in.admin+"/load", strings.NewReader(string(cf)))
+	req.Header.Set("Content-Type", "text/caddyfile")
+	req.Header.Set("Origin", "http://"+in.admin)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("load the plain site: %v %v", err, resp)
+	}
+	// Not under *.localhost, whose on-demand policy would claim the name.
+	plainURL, gateURL := in.url("plain.bench", "/"), in.url("alpha", "/")
+	var cookie string
+	for _, c := range b.c.Jar.Cookies(mustParse(t, gateURL)) {
+		if c.Name == "__Host-stackhub-app" {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	if cookie == "" {
+		t.Fatal("no app cookie")
+	}
+	client := in.client(in.rootCAs())
+	client.Transport.(*http.Transport).MaxIdleConnsPerHost = workers * 2
+	hit := func(u string) error {
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Cookie", cookie)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("%s: %d", u, resp.StatusCode)
+		}
+		return nil
+	}
+	for _, u := range []string{plainURL, gateURL} {
+		var last error
+		deadline := time.Now().Add(30 * time.Second)
+		for last = hit(u); last != nil && time.Now().Before(deadline); last = hit(u) {
+			time.Sleep(300 * time.Millisecond)
+		}
+		if last != nil {
+			t.Fatal(last)
+		}
+	}
+
+	type result struct {
+		n   int
+		dur time.Duration
+		lat []time.Duration
+	}
+	run := func(u string, res *result) {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		var failed atomic.Value
+		start := time.Now()
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var lat []time.Duration
+				for time.Since(start) < round {
+					t0 := time.Now()
+					if err := hit(u); err != nil {
+						failed.Store(err)
+						return
+					}
+					lat = append(lat, time.Since(t0))
+				}
+				mu.Lock()
+				res.lat = append(res.lat, lat...)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		res.dur += time.Since(start)
+		res.n = len(res.lat)
+		if err := failed.Load(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var plain, gate result
+	run(plainURL, &result{}) // warm-up
+	run(gateURL, &result{})
+	for range 3 {
+		run(plainURL, &plain)
+		run(gateURL, &gate)
+	}
+	pct := func(r result, p float64) time.Duration {
+		slices.Sort(r.lat)
+		return r.lat[int(float64(len(r.lat)-1)*p)]
+	}
+	rps := func(r result) float64 { return float64(r.n) / r.dur.Seconds() }
+	line := func(name string, r result) string {
+		return fmt.Sprintf("bench-gate %-28s %8.0f req/s  p50 %7.3f ms  p99 %7.3f ms  (%d requests, %d workers)",
+			name, rps(r), float64(pct(r, 0.50).Microseconds())/1000, float64(pct(r, 0.99).Microseconds())/1000, r.n, workers)
+	}
+	fmt.Println(line("plain reverse_proxy", plain))
+	fmt.Println(line("stackhub_gate + router", gate))
+	fmt.Printf("bench-gate ratio (gate / plain throughput): %.1f%%  (goal ≥ 95%%)\n", 100*rps(gate)/rps(plain))
+}
+
+func mustParse(t *testing.T, u string) *url.URL {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
