@@ -31,6 +31,9 @@ func init() {
 // portal server runs, once per process and socket, shared across config
 // reloads, for as long as a config uses it.
 //
+// Per request it sets X-Stackhub-Client-Ip to Caddy's resolved client
+// address (trusted_proxies honoured) for the portal's rate limits.
+//
 // Why this shape: the portal is an ordinary HTTP server behind an ordinary
 // `reverse_proxy`, so streaming answers (SSE, live logs) pass unbuffered,
 // Caddy sets X-Forwarded-For from the connection (the portal's rate
@@ -41,12 +44,23 @@ func init() {
 // At start, while no admin exists, the portal prints the one-time setup
 // token for the first-run page in the log.
 //
-// Caddyfile (the socket defaults to <data>/portal.sock):
+// Caddyfile (the socket defaults to <data>/portal.sock; the reverse proxy
+// must name the same path):
 //
 //	my.home.example.com {
-//		stackhub_portal [<socket path>]
+//		stackhub_portal
 //		reverse_proxy unix//var/lib/stackhub/portal.sock
 //	}
+//
+//	my.home.example.com {
+//		stackhub_portal {
+//			socket /run/stackhub/portal.sock
+//		}
+//		reverse_proxy unix//run/stackhub/portal.sock
+//	}
+//
+// (A bare path argument is not accepted: Caddy reads a first argument
+// starting with "/" as a path matcher.)
 type Portal struct {
 	// Socket is the unix socket path; default <data>/portal.sock.
 	Socket string `json:"socket,omitempty"`
@@ -120,6 +134,9 @@ func startPortal(p *platform.Platform, socket string, log *zap.Logger) (runningP
 	if p.Config.HTTPSPort != 0 && p.Config.HTTPSPort != 443 {
 		portalURL += fmt.Sprintf(":%d", p.Config.HTTPSPort)
 	}
+	if st, err := p.Auth.Settings(); err == nil && !st.TOTPRequired {
+		log.Warn("two-factor sign-in is OPTIONAL on this StackHub (an admin relaxed it): users without TOTP sign in with a password alone; turn it back on with `stackhub user require-totp on`")
+	}
 	if need, err := p.Auth.NeedsSetup(); err == nil && need {
 		if tok, err := p.Auth.SetupToken(); err == nil {
 			log.Warn("first run: no admin yet. Open "+portalURL+"/setup and enter this setup token (valid until the next start), or run `stackhub user add NAME --admin`",
@@ -130,8 +147,19 @@ func startPortal(p *platform.Platform, socket string, log *zap.Logger) (runningP
 	return runningPortal{p: pt, ln: ln}, nil
 }
 
-// ServeHTTP passes the request on (to `reverse_proxy unix/<socket>`).
+// ServeHTTP hands the portal Caddy's resolved client address (which
+// honours the server's trusted_proxies and client_ip_headers) in the
+// X-Stackhub-Client-Ip header, replacing anything the client sent, and
+// passes the request on (to `reverse_proxy unix/<socket>`).
 func (h Portal) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	for k := range r.Header {
+		if sameHeaderName(k, "x-stackhub-client-ip") {
+			delete(r.Header, k)
+		}
+	}
+	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
+		r.Header.Set(portal.ClientIPHeader, ip)
+	}
 	return next.ServeHTTP(w, r)
 }
 
@@ -144,14 +172,25 @@ func (h *Portal) Cleanup() error {
 	return err
 }
 
-// UnmarshalCaddyfile reads `stackhub_portal [<socket>]`.
+// UnmarshalCaddyfile reads `stackhub_portal [{ socket <path> }]`.
 func (h *Portal) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next()
 	if d.NextArg() {
-		h.Socket = d.Val()
-	}
-	if d.NextArg() {
 		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "socket":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			h.Socket = d.Val()
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		default:
+			return d.Errf("unknown stackhub_portal option %q (known: socket)", d.Val())
+		}
 	}
 	return nil
 }

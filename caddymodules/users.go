@@ -59,6 +59,7 @@ func (AccountsAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/stackhub/users/", Handler: h},
 		{Pattern: "/stackhub/routes", Handler: h},
 		{Pattern: "/stackhub/policy/", Handler: h},
+		{Pattern: "/stackhub/settings/", Handler: h},
 	}
 }
 
@@ -248,7 +249,31 @@ func userCommand(cmd *cobra.Command) {
 			},
 		}
 	}
-	cmd.AddCommand(add, list, set, password,
+	requireTOTP := &cobra.Command{
+		Use:   "require-totp on|off",
+		Short: "Require two-factor sign-in for every user (on, the default), or make it optional (off: shown as a warning in the portal and the log)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			var on bool
+			switch args[0] {
+			case "on":
+				on = true
+			case "off":
+			default:
+				return fmt.Errorf("say on or off")
+			}
+			if err := adminClient(c).SetTOTPRequired(on); err != nil {
+				return err
+			}
+			if on {
+				fmt.Fprintln(c.OutOrStdout(), "Two-factor sign-in is required: users without it enrol at their next sign-in.")
+			} else {
+				fmt.Fprintln(c.OutOrStdout(), "WARNING: two-factor sign-in is now optional: users who have not enrolled sign in with a password alone.")
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(add, list, set, password, requireTOTP,
 		simple("remove", "remove", "Remove a user; their sessions end at once", "Removed %s."),
 		simple("reset-totp", "reset-totp", "Remove a user's second factor (they enrol again at the next sign-in)", "Two-factor sign-in of %s reset."),
 		simple("signout", "signout", "Sign a user out of the portal and every app, on every device", "Signed %s out everywhere."))

@@ -41,9 +41,11 @@
 // # Trust
 //
 // The portal listens on a unix socket that only Caddy (same user, 0600)
-// reaches, so it takes the client address from the last X-Forwarded-For
-// entry, which Caddy's reverse proxy sets from the connection (client-sent
-// values are replaced unless trusted_proxies says otherwise). Redirect
+// reaches. It takes the client address for its rate limits from
+// X-Stackhub-Client-Ip, which the stackhub_portal handler sets to Caddy's
+// resolved client IP (X-Forwarded-For is believed only from the server's
+// trusted_proxies), falling back to the last X-Forwarded-For entry, which
+// Caddy's reverse proxy sets from the connection. Redirect
 // targets are built from the configured domain and port, never from the
 // Host or X-Forwarded-* headers.
 package portal
@@ -269,9 +271,17 @@ func (p *Portal) render(c *fiber.Ctx, name string, v view) error {
 	return c.SendString(b.String())
 }
 
-// clientIP is the client address Caddy resolved: the last X-Forwarded-For
-// entry (see Trust in the package documentation).
+// ClientIPHeader carries Caddy's resolved client address to the portal; the
+// stackhub_portal handler sets it on every request (replacing any value a
+// client sent).
+const ClientIPHeader = "X-Stackhub-Client-Ip"
+
+// clientIP is the client address Caddy resolved (see Trust in the package
+// documentation): ClientIPHeader, else the last X-Forwarded-For entry.
 func clientIP(c *fiber.Ctx) string {
+	if ip := strings.TrimSpace(c.Get(ClientIPHeader)); ip != "" {
+		return ip
+	}
 	xff := c.Get(fiber.HeaderXForwardedFor)
 	if i := strings.LastIndexByte(xff, ','); i >= 0 {
 		xff = xff[i+1:]

@@ -407,6 +407,17 @@ func TestGate(t *testing.T) {
 		if a.status != 429 || !strings.Contains(a.body, "too many failed attempts") {
 			t.Errorf("right password while locked: %d %s", a.status, a.body)
 		}
+		// The rate limits key on Caddy's resolved client address, not on
+		// a header the client sends.
+		page := b.get(in.portal("/login"))
+		a = b.do("POST", in.portal("/login"), url.Values{"csrf": {csrfOf(t, page.body)}, "username": {"carol"}, "password": {"carol-password-1"}},
+			map[string]string{"X-Stackhub-Client-Ip": "203.0.113.9", "X_Stackhub_Client_Ip": "203.0.113.9", "X-Forwarded-For": "203.0.113.9", "X-Real-Ip": "203.0.113.9"})
+		if a.status != 429 {
+			t.Errorf("locked user with a spoofed client address: %d", a.status)
+		}
+		if strings.Contains(in.out.String(), "from 203.0.113.9") {
+			t.Error("the portal believed a client-sent address")
+		}
 	})
 
 	t.Run("policy changes take effect on the next request", func(t *testing.T) {
@@ -467,6 +478,22 @@ func TestGate(t *testing.T) {
 		if a := dave.get(in.url("beta", "/")); a.status != 302 {
 			t.Errorf("removed user: %d", a.status)
 		}
+	})
+
+	t.Run("relaxing TOTP is explicit and shown as a warning", func(t *testing.T) {
+		if a := admin.get(in.portal("/")); a.status != 200 || strings.Contains(a.body, "optional") {
+			t.Fatalf("dashboard: %d", a.status)
+		}
+		if out := in.mustCLI("user", "require-totp", "off"); !strings.Contains(out, "WARNING") {
+			t.Errorf("require-totp off:\n%s", out)
+		}
+		if a := admin.get(in.portal("/")); !strings.Contains(a.body, "Two-factor sign-in is optional") {
+			t.Errorf("no warning on the dashboard")
+		}
+		if !strings.Contains(in.out.String(), "two-factor sign-in made OPTIONAL") {
+			t.Errorf("no warning in the log")
+		}
+		in.mustCLI("user", "require-totp", "on")
 	})
 }
 

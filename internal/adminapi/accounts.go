@@ -27,6 +27,7 @@ import (
 //	POST   /stackhub/users/{name}/password   {"password": …}; signs them out everywhere
 //	POST   /stackhub/users/{name}/reset-totp remove their second factor
 //	POST   /stackhub/users/{name}/signout    end every session of the user
+//	PUT    /stackhub/settings/totp-required  {"required": bool}; relaxing it is logged as a warning
 //	GET    /stackhub/routes                  the registry: host, upstream, policy
 //	PUT    /stackhub/policy/{app}            set an app's access policy (registry.Policy)
 func AccountsHandler(p func() *platform.Platform) http.Handler {
@@ -118,6 +119,25 @@ func (s *accounts) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			writeError(w, 404, fmt.Errorf("no operation %q: use password, reset-totp or signout", parts[2]))
 		}
+	case path == "settings/totp-required" && r.Method == http.MethodPut:
+		var req struct {
+			Required *bool `json:"required"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		if req.Required == nil {
+			writeError(w, 400, errors.New(`send {"required": true} or {"required": false}`))
+			return
+		}
+		if err := a.SetTOTPRequired(*req.Required); err != nil {
+			writeAuthError(w, err)
+			return
+		}
+		if !*req.Required && p.Log != nil {
+			p.Log.Warn("two-factor sign-in made OPTIONAL by the admin API: users without TOTP now sign in with a password alone")
+		}
+		w.WriteHeader(http.StatusNoContent)
 	case path == "routes" && r.Method == http.MethodGet:
 		writeJSON(w, p.Registry.Entries())
 	case len(parts) == 2 && parts[0] == "policy" && r.Method == http.MethodPut:
@@ -196,6 +216,11 @@ func (c Client) RemoveUser(name string) error {
 // UserOp runs password, reset-totp or signout on a user.
 func (c Client) UserOp(name, op string, body any) error {
 	return c.call("POST", "/stackhub/users/"+url.PathEscape(name)+"/"+op, body, nil)
+}
+
+// SetTOTPRequired turns the TOTP requirement on or off.
+func (c Client) SetTOTPRequired(required bool) error {
+	return c.call("PUT", "/stackhub/settings/totp-required", map[string]bool{"required": required}, nil)
 }
 
 // Routes lists the registry's entries.
