@@ -228,3 +228,64 @@ func TestSetPolicyValidates(t *testing.T) {
 		t.Errorf("policy = %+v", e.Policy)
 	}
 }
+
+func TestAdminPagesAndAPI(t *testing.T) {
+	e := newEnv(t)
+	e.signIn()
+	page := e.do("GET", "/admin", nil)
+	if page.status != 200 || !strings.Contains(page.body, "ann") || !strings.Contains(page.body, "/admin/apps/vault/policy") {
+		t.Fatalf("admin page: %d %s", page.status, page.body)
+	}
+	tok := csrf(t, page.body)
+	r := e.do("POST", "/admin/users", url.Values{"csrf": {tok}, "username": {"ben"}, "password": {"ben-password-1"}, "groups": {"ops, staff"}})
+	if r.status != 303 || r.header.Get("Location") != "/admin" {
+		t.Fatalf("add user: %d %s", r.status, r.header.Get("Location"))
+	}
+	if u, err := e.a.GetUser("ben"); err != nil || u.Role != auth.RoleMember || len(u.Groups) != 2 {
+		t.Errorf("ben = %+v, %v", u, err)
+	}
+	if r := e.do("POST", "/admin/users", url.Values{"csrf": {tok}, "username": {"ben"}, "password": {"short"}}); !strings.Contains(r.header.Get("Location"), "error=") {
+		t.Errorf("weak password accepted: %s", r.header.Get("Location"))
+	}
+	if r := e.do("GET", "/api/users", nil); r.status != 200 || !strings.Contains(r.body, `"name":"ben"`) {
+		t.Errorf("API users: %d %s", r.status, r.body)
+	}
+	if r := e.do("DELETE", "/api/users/ben", nil, "X-CSRF-Token", tok); r.status != 204 {
+		t.Errorf("API delete: %d %s", r.status, r.body)
+	}
+	if r := e.do("DELETE", "/api/users/ann", nil, "X-CSRF-Token", tok); r.status != 409 {
+		t.Errorf("deleting the last admin: %d %s", r.status, r.body)
+	}
+	// A member sees neither the admin pages nor the API.
+	if _, err := e.a.CreateUser(auth.NewUser{Name: "cid", Password: "cid-password-1"}); err != nil {
+		t.Fatal(err)
+	}
+	m := newEnvSharing(e)
+	m.signInAs("cid", "cid-password-1")
+	if r := m.do("GET", "/admin", nil); r.status != 403 {
+		t.Errorf("member on /admin: %d", r.status)
+	}
+	if r := m.do("GET", "/api/users", nil); r.status != 403 {
+		t.Errorf("member on the API: %d", r.status)
+	}
+}
+
+// newEnvSharing is a second browser on e's portal.
+func newEnvSharing(e *env) *env {
+	return &env{t: e.t, p: e.p, a: e.a, reg: e.reg, jar: map[string]string{}}
+}
+
+func (e *env) signInAs(name, password string) {
+	e.t.Helper()
+	page := e.do("GET", "/login", nil)
+	r := e.do("POST", "/login", url.Values{"csrf": {csrf(e.t, page.body)}, "username": {name}, "password": {password}})
+	page = e.do("GET", r.header.Get("Location"), nil)
+	key := regexp.MustCompile(`id="manualkey">([A-Z2-7 ]+)<`).FindStringSubmatch(page.body)
+	if key == nil {
+		e.t.Fatalf("enrol page:\n%s", page.body)
+	}
+	code, _ := totp.GenerateCode(strings.ReplaceAll(key[1], " ", ""), time.Now())
+	if r := e.do("POST", "/login/enrol", url.Values{"csrf": {csrf(e.t, page.body)}, "code": {code}}); r.status != 200 {
+		e.t.Fatalf("enrolment of %s: %d", name, r.status)
+	}
+}

@@ -495,6 +495,19 @@ func TestGate(t *testing.T) {
 		}
 		in.mustCLI("user", "require-totp", "on")
 	})
+
+	t.Run("signing out from an app signs out of the portal and every app", func(t *testing.T) {
+		a := admin.get(in.url("alpha", "/.stackhub/logout"))
+		if a.status != 302 || a.location != in.portal("/login") {
+			t.Fatalf("app sign-out: %d %s", a.status, a.location)
+		}
+		if a := admin.get(in.portal("/")); a.status != 302 {
+			t.Errorf("portal after app sign-out: %d", a.status)
+		}
+		if a := admin.get(in.url("alpha", "/headers")); a.status != 302 {
+			t.Errorf("app after app sign-out: %d", a.status)
+		}
+	})
 }
 
 // TestBenchGate measures the gate's cost (make bench-gate; skipped unless
