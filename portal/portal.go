@@ -17,6 +17,7 @@
 //	GET  /login/code, POST      TOTP code or recovery code
 //	GET  /login/enrol, POST     TOTP enrolment (QR code at /login/enrol/qr.png)
 //	POST /logout                sign out of the portal and every app
+//	GET  /account, POST …       own sessions: sign one out, or all ("everywhere")
 //	GET  /auth/app?rd=<URL>     hand-over: a ticket for the app host, then
 //	                            302 to https://<app>/.stackhub/callback?ticket=…
 //	GET  /admin, POST /admin/…  users and app access (admins)
@@ -181,6 +182,10 @@ func (p *Portal) routes() {
 	a.Post("/logout", p.signedIn, p.csrf, p.logout)
 	a.Get("/auth/app", p.authApp)
 
+	a.Get("/account", p.signedIn, p.account)
+	a.Post("/account/sessions/:id/revoke", p.signedIn, p.csrf, p.revokeSession)
+	a.Post("/account/signout-all", p.signedIn, p.csrf, p.signOutAll)
+
 	a.Get("/admin", p.signedIn, p.admin, p.adminPage)
 	a.Post("/admin/users", p.signedIn, p.admin, p.csrf, p.adminAddUser)
 	a.Post("/admin/users/:name/delete", p.signedIn, p.admin, p.csrf, p.adminDeleteUser)
@@ -249,6 +254,7 @@ type view struct {
 	Enrolment auth.Enrolment
 	Apps      []appView
 	Users     []auth.User
+	Sessions  []auth.Session
 }
 
 type appView struct {
@@ -696,6 +702,35 @@ func (p *Portal) appViews(id auth.Identity, all bool) []appView {
 func (p *Portal) dashboard(c *fiber.Ctx) error {
 	s, id, _ := sessionOf(c)
 	return p.render(c, "dashboard", view{Title: "Apps", User: id, CSRF: s.CSRF, Apps: p.appViews(id, false)})
+}
+
+// --- own account ------------------------------------------------------------
+
+func (p *Portal) account(c *fiber.Ctx) error {
+	s, id, _ := sessionOf(c)
+	list, err := p.cfg.Auth.Sessions(id.User)
+	if err != nil {
+		return err
+	}
+	// Next carries the current session's ID, to mark "this browser".
+	return p.render(c, "account", view{Title: "Account", User: id, CSRF: s.CSRF, Sessions: list, Next: s.ID})
+}
+
+func (p *Portal) revokeSession(c *fiber.Ctx) error {
+	_, id, _ := sessionOf(c)
+	if err := p.cfg.Auth.RevokeSession(id.User, c.Params("id")); err != nil && !errors.Is(err, auth.ErrNoSession) {
+		return err
+	}
+	return c.Redirect("/account", fiber.StatusSeeOther)
+}
+
+func (p *Portal) signOutAll(c *fiber.Ctx) error {
+	_, id, _ := sessionOf(c)
+	if err := p.cfg.Auth.RevokeUserSessions(id.User); err != nil {
+		return err
+	}
+	p.clearCookie(c, SessionCookie)
+	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
 // --- administration ---------------------------------------------------------

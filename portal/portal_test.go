@@ -25,6 +25,8 @@ type env struct {
 	a   *auth.Service
 	reg *registry.Registry
 	jar map[string]string // cookie name → value, as a browser would keep them
+	// lastBody is the recovery codes page of signIn.
+	lastBody string
 }
 
 func newEnv(t *testing.T) *env {
@@ -115,6 +117,7 @@ func (e *env) signIn() {
 	if r.status != 200 || !strings.Contains(r.body, `id="codes"`) || e.jar[SessionCookie] == "" {
 		e.t.Fatalf("enrolment: %d %s", r.status, r.body)
 	}
+	e.lastBody = r.body
 }
 
 func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
@@ -287,5 +290,42 @@ func (e *env) signInAs(name, password string) {
 	code, _ := totp.GenerateCode(strings.ReplaceAll(key[1], " ", ""), time.Now())
 	if r := e.do("POST", "/login/enrol", url.Values{"csrf": {csrf(e.t, page.body)}, "code": {code}}); r.status != 200 {
 		e.t.Fatalf("enrolment of %s: %d", name, r.status)
+	}
+}
+
+func TestAccountSessions(t *testing.T) {
+	e := newEnv(t)
+	e.signIn()
+	other := newEnvSharing(e)
+	page := other.do("GET", "/login", nil)
+	r := other.do("POST", "/login", url.Values{"csrf": {csrf(t, page.body)}, "username": {"ann"}, "password": {"ann-password-1"}})
+	if r.status != 303 || !strings.HasPrefix(r.header.Get("Location"), "/login/code") {
+		t.Fatalf("second sign-in: %d %s", r.status, r.header.Get("Location"))
+	}
+	// Use the recovery path: the TOTP step of the first sign-in is taken.
+	codes := regexp.MustCompile(`<li>([^<]+)</li>`).FindAllStringSubmatch(e.lastBody, -1)
+	if len(codes) == 0 {
+		t.Fatal("no recovery codes kept")
+	}
+	page = other.do("GET", r.header.Get("Location"), nil)
+	if r := other.do("POST", "/login/code", url.Values{"csrf": {csrf(t, page.body)}, "recovery": {codes[0][1]}}); r.status != 303 {
+		t.Fatalf("recovery code: %d %s", r.status, r.body)
+	}
+	acct := e.do("GET", "/account", nil)
+	ids := regexp.MustCompile(`data-session="([^"]+)"`).FindAllStringSubmatch(acct.body, -1)
+	if acct.status != 200 || len(ids) != 1 || !strings.Contains(acct.body, "this browser") {
+		t.Fatalf("account page: %d %s", acct.status, acct.body)
+	}
+	if r := e.do("POST", "/account/sessions/"+ids[0][1]+"/revoke", url.Values{"csrf": {csrf(t, acct.body)}}); r.status != 303 {
+		t.Fatalf("revoke: %d", r.status)
+	}
+	if r := other.do("GET", "/", nil); r.status != 302 {
+		t.Errorf("revoked session still in: %d", r.status)
+	}
+	if r := e.do("POST", "/account/signout-all", url.Values{"csrf": {csrf(t, acct.body)}}); r.status != 303 {
+		t.Fatalf("sign out everywhere: %d", r.status)
+	}
+	if r := e.do("GET", "/", nil); r.status != 302 {
+		t.Errorf("after sign out everywhere: %d", r.status)
 	}
 }
