@@ -804,7 +804,9 @@ func (p *Portal) adminPolicy(c *fiber.Ctx) error {
 // The change is seen by the gate on the next request.
 //
 // It changes the registry, which is in memory: the app's record in kv keeps
-// the policy it was installed with, and a restart brings that one back.
+// the policy it was installed with, and starting or restarting the app (or
+// StackHub) publishes that one again. Persisting belongs in appctl (a
+// Manager.SetPolicy updating the record and the registry together).
 func SetPolicy(reg *registry.Registry, app string, pol registry.Policy) error {
 	switch pol.Access {
 	case registry.Private, registry.Restricted, registry.Public:
