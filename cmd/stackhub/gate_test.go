@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+	"golang.org/x/net/websocket"
 )
 
 // browserish is an HTTPS client with a cookie jar that does not follow
@@ -325,6 +327,47 @@ func TestGate(t *testing.T) {
 		}
 		if echo.Headers["X-Stackhub-User"] == nil {
 			t.Errorf("app did not receive X-Stackhub-User: %v", echo.Headers)
+		}
+	})
+
+	t.Run("WebSocket through the gate: refused signed out, works with the app cookie", func(t *testing.T) {
+		dial := func(cookie string) error {
+			conn, err := tls.Dial("tcp", "127.0.0.1:"+strconv.Itoa(in.httpsPort), &tls.Config{RootCAs: in.rootCAs(), ServerName: "alpha.localhost", NextProtos: []string{"http/1.1"}})
+			if err != nil {
+				return err
+			}
+			cfg, _ := websocket.NewConfig(in.url("alpha", "/ws"), in.url("alpha", ""))
+			cfg.Location.Scheme = "wss"
+			if cookie != "" {
+				cfg.Header = http.Header{"Cookie": {cookie}}
+			}
+			ws, err := websocket.NewClient(cfg, conn)
+			if err != nil {
+				conn.Close()
+				return err
+			}
+			defer ws.Close()
+			if _, err := ws.Write([]byte("ping")); err != nil {
+				return err
+			}
+			buf := make([]byte, 16)
+			n, err := ws.Read(buf)
+			if err != nil || string(buf[:n]) != "ping" {
+				return fmt.Errorf("echo %q: %v", buf[:n], err)
+			}
+			return nil
+		}
+		if err := dial(""); err == nil {
+			t.Error("signed-out WebSocket got through")
+		}
+		var cookie string
+		for _, c := range admin.c.Jar.Cookies(mustParse(t, in.url("alpha", "/"))) {
+			if c.Name == "__Host-stackhub-app" {
+				cookie = c.Name + "=" + c.Value
+			}
+		}
+		if err := dial(cookie); err != nil {
+			t.Errorf("signed-in WebSocket: %v", err)
 		}
 	})
 
