@@ -702,6 +702,26 @@ func (m *Manager) setRunning(id string, running bool) (Record, error) {
 	return rec, m.db.Put(recordKey(id), rec)
 }
 
+// SetPolicy changes who may reach an app: the record first, so restarts
+// keep it, then the route, so the gate applies it from the next request.
+func (m *Manager) SetPolicy(id string, pol registry.Policy) error {
+	unlock := m.lock(id)
+	defer unlock()
+	rec, err := m.get(id)
+	if err != nil {
+		return fmt.Errorf("set access of %s: %w", id, err)
+	}
+	rec.Policy, rec.UpdatedAt = pol, time.Now().UTC()
+	if err := m.db.Put(recordKey(id), rec); err != nil {
+		return fmt.Errorf("set access of %s: %w", id, err)
+	}
+	if e, ok := m.reg.Lookup(rec.Host); ok {
+		e.Policy = pol
+		m.reg.Put(e)
+	}
+	return nil
+}
+
 // Logs writes the app's logs to w, following them when opts.Follow.
 func (m *Manager) Logs(ctx context.Context, id string, opts LogOptions, w io.Writer) error {
 	rec, err := m.get(id)

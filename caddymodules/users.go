@@ -303,9 +303,7 @@ func accessCommand(cmd *cobra.Command) {
 		Use:   "set APP --access private|restricted|public [--users U1,U2] [--groups G1,G2] [--public-paths /api/*,/health]",
 		Short: "Set an app's access policy; the gate applies it from the next request",
 		Long: `Set an app's access policy; the gate applies it from the next request.
-Note: for now the policy lives in the running registry only: the app's record
-keeps the policy it was installed with (apps install --public, or private),
-and starting or restarting the app, or StackHub, brings that one back.`,
+It is saved with the app, so restarts of the app and of StackHub keep it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			var pol registry.Policy

@@ -94,7 +94,7 @@ func (p *Portal) apiRoutes(api fiber.Router) {
 		if err := c.BodyParser(&pol); err != nil {
 			return fiber.NewError(fiber.StatusBadRequest, "send a JSON policy")
 		}
-		if err := SetPolicy(p.cfg.Registry, c.Params("app"), pol); err != nil {
+		if err := SetPolicy(p.cfg.Policies, c.Params("app"), pol); err != nil {
 			return apiError(err)
 		}
 		return c.SendStatus(fiber.StatusNoContent)

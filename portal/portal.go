@@ -68,6 +68,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/registry"
 )
@@ -91,6 +92,8 @@ const (
 type Config struct {
 	Auth     *auth.Service
 	Registry *registry.Registry
+	// Policies saves the access policies set in the admin pages and API.
+	Policies PolicyStore
 	// Domain is the base domain: the portal is at my.<Domain>, apps at
 	// <app>.<Domain>.
 	Domain string
@@ -797,17 +800,18 @@ func (p *Portal) adminResetTOTP(c *fiber.Ctx) error {
 func (p *Portal) adminPolicy(c *fiber.Ctx) error {
 	pol := registry.Policy{Access: registry.Access(c.FormValue("access")), Users: splitList(c.FormValue("users")),
 		Groups: splitList(c.FormValue("groups")), PublicPaths: splitList(c.FormValue("public_paths"))}
-	return p.adminBack(c, SetPolicy(p.cfg.Registry, c.Params("app"), pol))
+	return p.adminBack(c, SetPolicy(p.cfg.Policies, c.Params("app"), pol))
 }
 
-// SetPolicy validates pol and applies it to every published host of app.
-// The change is seen by the gate on the next request.
-//
-// It changes the registry, which is in memory: the app's record in kv keeps
-// the policy it was installed with, and starting or restarting the app (or
-// StackHub) publishes that one again. Persisting belongs in appctl (a
-// Manager.SetPolicy updating the record and the registry together).
-func SetPolicy(reg *registry.Registry, app string, pol registry.Policy) error {
+// PolicyStore keeps an app's access policy and publishes it to the gate;
+// the platform's is appctl.Manager, which saves it with the app's record.
+type PolicyStore interface {
+	SetPolicy(app string, p registry.Policy) error
+}
+
+// SetPolicy validates pol and hands it to store. The gate applies it from
+// the next request, and it survives restarts of the app and of StackHub.
+func SetPolicy(store PolicyStore, app string, pol registry.Policy) error {
 	switch pol.Access {
 	case registry.Private, registry.Restricted, registry.Public:
 	case "":
@@ -834,16 +838,11 @@ func SetPolicy(reg *registry.Registry, app string, pol registry.Policy) error {
 			return InputError(fmt.Sprintf("path exception %q must be a path starting with /", pp))
 		}
 	}
-	found := false
-	for _, e := range reg.Entries() {
-		if e.App == app {
-			e.Policy = pol
-			reg.Put(e)
-			found = true
+	if err := store.SetPolicy(app, pol); err != nil {
+		if errors.Is(err, appctl.ErrNotInstalled) {
+			return InputError(fmt.Sprintf("no app %q is installed", app))
 		}
-	}
-	if !found {
-		return InputError(fmt.Sprintf("no app %q is published", app))
+		return err
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/kv"
 	"github.com/stackhub/stackhub/internal/registry"
@@ -42,7 +44,7 @@ func newEnv(t *testing.T) *env {
 	}
 	reg := registry.New()
 	reg.Put(registry.Entry{App: "vault", Host: "vault." + domain, Upstream: "10.0.0.2:80"})
-	p := New(Config{Auth: a, Registry: reg, Domain: domain, HTTPSPort: 8443})
+	p := New(Config{Auth: a, Registry: reg, Policies: registryPolicies{reg}, Domain: domain, HTTPSPort: 8443})
 	return &env{t: t, p: p, a: a, reg: reg, jar: map[string]string{}}
 }
 
@@ -210,21 +212,37 @@ func TestHandOverOnlyToAppHosts(t *testing.T) {
 	}
 }
 
+// registryPolicies stands in for appctl.Manager (whose SetPolicy is tested
+// in appctl on the real engine): it applies policies to the registry.
+type registryPolicies struct{ reg *registry.Registry }
+
+func (r registryPolicies) SetPolicy(app string, pol registry.Policy) error {
+	for _, e := range r.reg.Entries() {
+		if e.App == app {
+			e.Policy = pol
+			r.reg.Put(e)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s", appctl.ErrNotInstalled, app)
+}
+
 func TestSetPolicyValidates(t *testing.T) {
 	reg := registry.New()
 	reg.Put(registry.Entry{App: "vault", Host: "vault." + domain})
+	store := registryPolicies{reg}
 	for _, bad := range []registry.Policy{
 		{Access: "everyone"}, {Access: registry.Restricted, Groups: []string{"a,b"}},
 		{Access: registry.Restricted, Users: []string{"Bad User"}}, {PublicPaths: []string{"api/*"}},
 	} {
-		if err := SetPolicy(reg, "vault", bad); err == nil {
+		if err := SetPolicy(store, "vault", bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
 	}
-	if err := SetPolicy(reg, "nope", registry.Policy{}); err == nil {
+	if err := SetPolicy(store, "nope", registry.Policy{}); err == nil {
 		t.Error("unknown app accepted")
 	}
-	if err := SetPolicy(reg, "vault", registry.Policy{PublicPaths: []string{"/api/*"}}); err != nil {
+	if err := SetPolicy(store, "vault", registry.Policy{PublicPaths: []string{"/api/*"}}); err != nil {
 		t.Fatal(err)
 	}
 	if e, _ := reg.Lookup("vault." + domain); e.Policy.Access != registry.Private || e.Policy.PublicPaths[0] != "/api/*" {

@@ -145,7 +145,7 @@ func (s *accounts) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !decode(w, r, &pol) {
 			return
 		}
-		if err := portal.SetPolicy(p.Registry, parts[1], pol); err != nil {
+		if err := portal.SetPolicy(p.Apps, parts[1], pol); err != nil {
 			writeError(w, http.StatusBadRequest, err)
 			return
 		}
