@@ -111,13 +111,15 @@ func upCommand(cmd *cobra.Command) {
 		adminHost := u.Admin
 		fmt.Fprintf(c.OutOrStdout(), `
 StackHub is running.
+  Portal:   https://my.%s%s/   (sign-in; first run: /setup with the token in the log,
+            or create the first admin with: stackhub user add NAME --admin --address %s)
   Apps:     https://<app>.%s%s/
   Admin:    %s   (stackhub apps … --address %s)
   Data:     %s
   Root CA:  %s
-            (apps' certificates come from this local CA: trust it, or use curl --cacert)
+            (certificates come from this local CA: trust it, or use curl --cacert)
 Install an app:  stackhub apps install whoami --address %s
-`, u.Domain, port, u.Admin, adminHost, u.Data, filepath.Join(u.Data, "caddy", "pki", "authorities", "local", "root.crt"), adminHost)
+`, u.Domain, port, adminHost, u.Domain, port, u.Admin, adminHost, u.Data, filepath.Join(u.Data, "caddy", "pki", "authorities", "local", "root.crt"), adminHost)
 		select {}
 	}
 }

@@ -24,7 +24,9 @@ func TestListModulesShowsStackHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{"stackhub", "http.handlers.stackhub_router", "http.reverse_proxy.upstreams.stackhub", "tls.permission.stackhub", "admin.api.stackhub", "http.handlers.reverse_proxy"} {
+	for _, m := range []string{"stackhub", "http.handlers.stackhub_router", "http.handlers.stackhub_gate", "http.handlers.stackhub_portal",
+		"http.reverse_proxy.upstreams.stackhub", "tls.permission.stackhub", "dns.providers.stackhub",
+		"admin.api.stackhub", "admin.api.stackhub_accounts", "http.handlers.reverse_proxy"} {
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(m) + `$`).Match(out) {
 			t.Errorf("list-modules lacks %s", m)
 		}
