@@ -32,7 +32,7 @@ deps:
 	@command -v docker >/dev/null || { echo "Docker is required: install docker.io (Debian) and start it"; exit 1; }
 	@docker info >/dev/null 2>&1 || { echo "Docker is installed but not reachable: start it (systemctl start docker) or add your user to the docker group"; exit 1; }
 	@# Chromium for the browser sign-in test (skipped without it, except in CI).
-	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	  else echo "Chromium is needed by the browser test: sudo apt-get install -y chromium"; fi; }
 
 lint:
