@@ -123,8 +123,15 @@ func TestBrowserSignInWithEnrolment(t *testing.T) {
 	))
 	must("enrolment page", chromedp.Do(step(), chromedp.WaitVisible("#manualkey")))
 	key := text("#manualkey")
-	qrWidth, err := chromedp.Run(step(), chromedp.Evaluate[int](`document.querySelector("img.qr").naturalWidth`))
-	must("QR code", err)
+	// The QR code is an image of its own: give it time to load.
+	qrWidth := 0
+	for deadline := time.Now().Add(15 * time.Second); qrWidth == 0 && time.Now().Before(deadline); {
+		w, err := chromedp.Run(step(), chromedp.Evaluate[int](`(() => { const i = document.querySelector("img.qr"); return i && i.complete ? i.naturalWidth : 0 })()`))
+		must("QR code", err)
+		if qrWidth = w; qrWidth == 0 {
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
 	if qrWidth == 0 {
 		t.Error("the QR code image did not load")
 	}
