@@ -51,10 +51,11 @@ func loopbackResolver(t *testing.T) string {
 	return pc.LocalAddr().String()
 }
 
-// pebble starts Pebble, the ACME test CA, validating HTTP-01 on httpPort.
-// It returns the directory URL, the CA of Pebble's own API, and the URL of
-// the root that signs the certificates it issues.
-func pebble(t *testing.T, httpPort, tlsPort int) (dir, apiCA, rootURL string) {
+// pebble starts Pebble, the ACME test CA, whose validation authority
+// resolves every name with dnsServer and validates HTTP-01 on httpPort and
+// TLS-ALPN-01 on tlsPort. It returns the directory URL, the CA of Pebble's
+// API and Pebble's issuing root (PEM), fetched from its management API.
+func pebble(t *testing.T, httpPort, tlsPort int, dnsServer string) (dir, apiCA string, root []byte) {
 	t.Helper()
 	bin := binary(t, "pebble")
 	modDir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/letsencrypt/pebble/v2").Output()
@@ -76,29 +77,36 @@ func pebble(t *testing.T, httpPort, tlsPort int) (dir, apiCA, rootURL string) {
 	b, _ := json.Marshal(cfg)
 	cfgPath := filepath.Join(t.TempDir(), "pebble.json")
 	os.WriteFile(cfgPath, b, 0o644)
-	cmd := exec.Command(bin, "-config", cfgPath, "-dnsserver", loopbackResolver(t))
-	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
+	cmd := exec.Command(bin, "-config", cfgPath, "-dnsserver", dnsServer)
+	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0")
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	dir = fmt.Sprintf("https://127.0.0.1:%d/dir", listen)
-	apiCA = filepath.Join(certs, "pebble.minica.pem")
-	waitFor(t, 30*time.Second, "pebble to listen", func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", listen))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("pebble:\n%s", out)
 		}
 	})
-	return dir, apiCA, fmt.Sprintf("https://127.0.0.1:%d/roots/0", mgmt)
+	apiCA = filepath.Join(certs, "pebble.minica.pem")
+	apiPool := x509.NewCertPool()
+	pem, err := os.ReadFile(apiCA)
+	if err != nil || !apiPool.AppendCertsFromPEM(pem) {
+		t.Fatalf("pebble's API CA %s: %v", apiCA, err)
+	}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: apiPool}}}
+	waitFor(t, 30*time.Second, "pebble's management API", func() bool {
+		resp, err := hc.Get(fmt.Sprintf("https://127.0.0.1:%d/roots/0", mgmt))
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		root, _ = io.ReadAll(resp.Body)
+		return resp.StatusCode == 200
+	})
+	return fmt.Sprintf("https://127.0.0.1:%d/dir", listen), apiCA, root
 }
 
 // TestACMECertificateFromPebble obtains a real ACME certificate (HTTP-01,
@@ -106,7 +114,7 @@ func pebble(t *testing.T, httpPort, tlsPort int) (dir, apiCA, rootURL string) {
 // its chain up to Pebble's root.
 func TestACMECertificateFromPebble(t *testing.T) {
 	in := newInstance(t, "apps.example.com")
-	dir, apiCA, rootURL := pebble(t, in.httpPort, in.httpsPort)
+	dir, apiCA, rootPEM := pebble(t, in.httpPort, in.httpsPort, loopbackResolver(t))
 	caddyfile := fmt.Sprintf(`{
 	admin %s
 	persist_config off
@@ -148,16 +156,6 @@ func TestACMECertificateFromPebble(t *testing.T) {
 	in.start()
 	in.mustCLI("apps", "install", "testdata/alpha", "--public")
 
-	// Pebble's root, fetched over its API (itself served with minica's cert).
-	apiPool := x509.NewCertPool()
-	pem, _ := os.ReadFile(apiCA)
-	apiPool.AppendCertsFromPEM(pem)
-	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: apiPool}}}).Get(rootURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rootPEM, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(rootPEM) {
 		t.Fatalf("pebble root: %s", rootPEM)

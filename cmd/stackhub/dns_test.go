@@ -257,62 +257,6 @@ func TestDNSCaddyfileSyntax(t *testing.T) {
 	}
 }
 
-// pebbleDNS starts Pebble whose validation authority resolves every name
-// with dnsServer. It returns the directory URL, the CA of Pebble's API and
-// Pebble's issuing root (PEM), fetched from its management API.
-func pebbleDNS(t *testing.T, dnsServer string) (dir, apiCA string, root []byte) {
-	t.Helper()
-	bin := binary(t, "pebble")
-	modDir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/letsencrypt/pebble/v2").Output()
-	if err != nil {
-		t.Fatalf("find pebble's module: %v", err)
-	}
-	certs := filepath.Join(strings.TrimSpace(string(modDir)), "test", "certs")
-	listen, mgmt := freePort(t), freePort(t)
-	cfg := map[string]any{"pebble": map[string]any{
-		"listenAddress":                  "127.0.0.1:" + strconv.Itoa(listen),
-		"managementListenAddress":        "127.0.0.1:" + strconv.Itoa(mgmt),
-		"certificate":                    filepath.Join(certs, "localhost", "cert.pem"),
-		"privateKey":                     filepath.Join(certs, "localhost", "key.pem"),
-		"httpPort":                       freePort(t), // nothing answers: only DNS-01 can pass
-		"tlsPort":                        freePort(t),
-		"ocspResponderURL":               "",
-		"externalAccountBindingRequired": false,
-	}}
-	b, _ := json.Marshal(cfg)
-	cfgPath := writeFile(t, "pebble.json", string(b))
-	cmd := exec.Command(bin, "-config", cfgPath, "-dnsserver", dnsServer)
-	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0")
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("pebble:\n%s", out)
-		}
-	})
-	apiCA = filepath.Join(certs, "pebble.minica.pem")
-	apiPool := x509.NewCertPool()
-	pem, err := os.ReadFile(apiCA)
-	if err != nil || !apiPool.AppendCertsFromPEM(pem) {
-		t.Fatalf("pebble's API CA %s: %v", apiCA, err)
-	}
-	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: apiPool}}}
-	waitFor(t, 30*time.Second, "pebble's management API", func() bool {
-		resp, err := hc.Get(fmt.Sprintf("https://127.0.0.1:%d/roots/0", mgmt))
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		root, _ = io.ReadAll(resp.Body)
-		return resp.StatusCode == 200
-	})
-	return fmt.Sprintf("https://127.0.0.1:%d/dir", listen), apiCA, root
-}
-
 // TestDNSWildcardCertificateFromPebble obtains *.<domain> from Pebble by
 // DNS-01: dns.providers.stackhub writes the challenge into our zone, and
 // Pebble's validation authority reads it from our DNS server. Caddy then
@@ -321,7 +265,8 @@ func pebbleDNS(t *testing.T, dnsServer string) (dir, apiCA string, root []byte) 
 func TestDNSWildcardCertificateFromPebble(t *testing.T) {
 	in := newInstance(t, "wild.example.com")
 	dnsAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	dir, apiCA, rootPEM := pebbleDNS(t, dnsAddr)
+	// Pebble's HTTP and TLS ports lead nowhere: only DNS-01 can pass.
+	dir, apiCA, rootPEM := pebble(t, freePort(t), freePort(t), dnsAddr)
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(rootPEM) {
 		t.Fatalf("pebble root: %s", rootPEM)
