@@ -93,61 +93,8 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// Identity headers set by the gate.
-const (
-	headerUser   = "X-Stackhub-User"
-	headerEmail  = "X-Stackhub-Email"
-	headerGroups = "X-Stackhub-Groups"
-)
-
-// spoofable are the header names (lower case, '-' form) a client must never
-// set for the app: ours, and forwarding headers in their '_' spelling.
-var spoofable = []string{"x-stackhub-user", "x-stackhub-email", "x-stackhub-groups"}
-var underscoreOnly = []string{"x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip"}
-
-// sameHeaderName reports whether k equals want (lower case, '-' form) in
-// any letter case and with '_' for '-'. It does not allocate.
-func sameHeaderName(k, want string) bool {
-	if len(k) != len(want) {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		} else if c == '_' {
-			c = '-'
-		}
-		if c != want[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// stripHeaders removes client-sent identity headers (see Gate).
-func stripHeaders(h http.Header) {
-	for k := range h {
-		if len(k) < 9 || (k[0] != 'x' && k[0] != 'X') {
-			continue
-		}
-		for _, w := range spoofable {
-			if sameHeaderName(k, w) {
-				delete(h, k)
-			}
-		}
-		if strings.IndexByte(k, '_') >= 0 {
-			for _, w := range underscoreOnly {
-				if sameHeaderName(k, w) {
-					delete(h, k)
-				}
-			}
-		}
-	}
-}
-
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	stripHeaders(r.Header)
+	auth.StripClientHeaders(r.Header)
 	host := requestHost(r)
 	e, ok := g.registry.Lookup(host)
 	if !ok {
@@ -165,13 +112,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	if auth.Allowed(id, e.Policy, r.URL.Path) {
 		if id.SignedIn() {
-			r.Header[headerUser] = []string{id.User}
-			if id.Email != "" {
-				r.Header[headerEmail] = []string{id.Email}
-			}
-			if len(id.Groups) > 0 {
-				r.Header[headerGroups] = []string{strings.Join(id.Groups, ",")}
-			}
+			auth.SetIdentityHeaders(r.Header, id)
 		}
 		return next.ServeHTTP(w, r)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/platform"
 	"github.com/stackhub/stackhub/portal"
 )
@@ -153,7 +154,7 @@ func startPortal(p *platform.Platform, socket string, log *zap.Logger) (runningP
 // passes the request on (to `reverse_proxy unix/<socket>`).
 func (h Portal) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	for k := range r.Header {
-		if sameHeaderName(k, "x-stackhub-client-ip") {
+		if auth.SameHeaderName(k, "x-stackhub-client-ip") {
 			delete(r.Header, k)
 		}
 	}
