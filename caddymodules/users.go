@@ -17,6 +17,7 @@ import (
 	"github.com/stackhub/stackhub/internal/adminapi"
 	"github.com/stackhub/stackhub/internal/platform"
 	"github.com/stackhub/stackhub/internal/registry"
+	"github.com/stackhub/stackhub/portal"
 )
 
 func init() {
@@ -63,16 +64,6 @@ func (AccountsAPI) Routes() []caddy.AdminRoute {
 	}
 }
 
-func splitComma(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // readPassword returns the password from --password or --password-file
 // ("-" is standard input), or "" when neither is given.
 func readPassword(c *cobra.Command) (string, error) {
@@ -116,7 +107,7 @@ func userCommand(cmd *cobra.Command) {
 			}
 			req.Email, _ = c.Flags().GetString("email")
 			groups, _ := c.Flags().GetString("groups")
-			req.Groups = splitComma(groups)
+			req.Groups = portal.SplitList(groups)
 			pw, err := readPassword(c)
 			if err != nil {
 				return err
@@ -182,7 +173,7 @@ func userCommand(cmd *cobra.Command) {
 			}
 			if c.Flags().Changed("groups") {
 				g, _ := c.Flags().GetString("groups")
-				gs := splitComma(g)
+				gs := portal.SplitList(g)
 				if gs == nil {
 					gs = []string{}
 				}
@@ -312,7 +303,7 @@ It is saved with the app, so restarts of the app and of StackHub keep it.`,
 			u, _ := c.Flags().GetString("users")
 			g, _ := c.Flags().GetString("groups")
 			pp, _ := c.Flags().GetString("public-paths")
-			pol.Users, pol.Groups, pol.PublicPaths = splitComma(u), splitComma(g), splitComma(pp)
+			pol.Users, pol.Groups, pol.PublicPaths = portal.SplitList(u), portal.SplitList(g), portal.SplitList(pp)
 			return adminClient(c).SetPolicy(args[0], pol)
 		},
 	}

@@ -747,7 +747,9 @@ func (p *Portal) adminPage(c *fiber.Ctx) error {
 	return p.render(c, "admin", view{Title: "Admin", User: id, CSRF: s.CSRF, Users: users, Apps: p.appViews(id, true), Error: c.Query("error")})
 }
 
-func splitList(s string) []string {
+// SplitList splits a comma-separated list of users, groups or paths, as
+// forms and the CLI take them, dropping blanks.
+func SplitList(s string) []string {
 	var out []string
 	for _, f := range strings.Split(s, ",") {
 		if f = strings.TrimSpace(f); f != "" {
@@ -785,7 +787,7 @@ func (p *Portal) adminAddUser(c *fiber.Ctx) error {
 		role = auth.RoleAdmin
 	}
 	_, err := p.cfg.Auth.CreateUser(auth.NewUser{Name: c.FormValue("username"), Email: c.FormValue("email"),
-		Role: role, Groups: splitList(c.FormValue("groups")), Password: c.FormValue("password")})
+		Role: role, Groups: SplitList(c.FormValue("groups")), Password: c.FormValue("password")})
 	return p.adminBack(c, err)
 }
 
@@ -798,8 +800,8 @@ func (p *Portal) adminResetTOTP(c *fiber.Ctx) error {
 }
 
 func (p *Portal) adminPolicy(c *fiber.Ctx) error {
-	pol := registry.Policy{Access: registry.Access(c.FormValue("access")), Users: splitList(c.FormValue("users")),
-		Groups: splitList(c.FormValue("groups")), PublicPaths: splitList(c.FormValue("public_paths"))}
+	pol := registry.Policy{Access: registry.Access(c.FormValue("access")), Users: SplitList(c.FormValue("users")),
+		Groups: SplitList(c.FormValue("groups")), PublicPaths: SplitList(c.FormValue("public_paths"))}
 	return p.adminBack(c, SetPolicy(p.cfg.Policies, c.Params("app"), pol))
 }
 
