@@ -81,6 +81,25 @@ func TestInstallServeAndManageOverHTTPS(t *testing.T) {
 	if logs := in.mustCLI("apps", "logs", "counter"); !strings.Contains(logs, "web listening on :8080") || !strings.Contains(logs, "db listening on :8081") {
 		t.Errorf("apps logs:\n%s", logs)
 	}
+	// `logs -f` streams: the lines arrive while the command still runs.
+	follow := exec.Command(binary(t, "stackhub"), "apps", "logs", "counter", "-f", "--address", in.admin)
+	followed := &syncBuffer{}
+	follow.Stdout, follow.Stderr = followed, followed
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	followDone := make(chan struct{})
+	go func() { follow.Wait(); close(followDone) }()
+	waitFor(t, 30*time.Second, "followed logs", func() bool {
+		return strings.Contains(followed.String(), "web listening on :8080")
+	})
+	select {
+	case <-followDone:
+		t.Errorf("logs -f ended by itself:\n%s", followed)
+	default:
+		follow.Process.Kill()
+		<-followDone
+	}
 
 	// The app is an ordinary compose project with the standard labels.
 	ctx := context.Background()

@@ -229,9 +229,8 @@ func stream(w http.ResponseWriter, r *http.Request, op func(context.Context, fun
 			gone = true
 			return
 		}
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
+		// The admin server wraps the writer; the controller finds its Flush.
+		http.NewResponseController(w).Flush()
 	}
 	done := make(chan error, 1)
 	go func() { done <- op(context.WithoutCancel(r.Context()), emit) }()
@@ -290,8 +289,6 @@ type flushWriter struct {
 
 func (f *flushWriter) Write(b []byte) (int, error) {
 	n, err := f.w.Write(b)
-	if fl, ok := f.w.(http.Flusher); ok {
-		fl.Flush()
-	}
+	http.NewResponseController(f.w).Flush()
 	return n, err
 }
