@@ -414,7 +414,8 @@ func writeSourceFolder(src string, compose []byte, files map[string][]byte) erro
 	if err := os.MkdirAll(src, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", src, err)
 	}
-	if err := os.WriteFile(filepath.Join(src, "compose.yaml"), compose, 0o600); err != nil {
+	// The x-stackhub block is text for people, not for the compose loader.
+	if err := os.WriteFile(filepath.Join(src, "compose.yaml"), stores.WithoutMeta(compose), 0o600); err != nil {
 		return fmt.Errorf("write compose file: %w", err)
 	}
 	for name, b := range files {

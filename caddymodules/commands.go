@@ -311,8 +311,8 @@ func storeCommand(cmd *cobra.Command) {
 				}
 				fmt.Fprintf(w, "Field:    %s (%s, %s) default %q %s\n", f.Key, f.Label, f.Type, f.Default, strings.Join(flags, ", "))
 			}
-			for _, h := range a.Hazards {
-				fmt.Fprintf(w, "Hazard:   %s\n", h)
+			for _, l := range a.InstallSummary() {
+				fmt.Fprintln(w, l) // images, web UI, host ports, hazards
 			}
 			if a.Unavailable != "" {
 				fmt.Fprintf(w, "Unavailable: %s\n", a.Unavailable)

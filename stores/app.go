@@ -47,6 +47,13 @@ type App struct {
 	MainPort    int    `json:"main_port"`
 	// MainScheme is "http" (default) or "https" for apps that only serve TLS.
 	MainScheme string `json:"main_scheme,omitempty"`
+	// NoWebUI marks an app without a web UI (a DNS updater, a VPN client, a
+	// game server, a database): there is nothing to route, MainPort is 0,
+	// and its ports are what users connect to. MainService is still the
+	// app's principal service. Readers set it when the store says so
+	// (Runtipi no_gui, no x-runtipi is_main) or when the app names no web
+	// port at all (CasaOS without port_map).
+	NoWebUI bool `json:"no_web_ui,omitempty"`
 
 	// Fields are the values the app asks for at install time.
 	Fields []Field `json:"fields,omitempty"`
@@ -63,6 +70,10 @@ type App struct {
 	// then on). Native apps take them from a seed/ folder; Runtipi apps from
 	// their data/ folder; Umbrel apps from their whole folder.
 	Seed map[string][]byte `json:"-"`
+
+	// Images are the container images of the app's services, as written
+	// (sorted, each once).
+	Images []string `json:"images,omitempty"`
 
 	// Ports are the host ports the app publishes besides its web UI (which
 	// the platform routes), each with what it is for.
