@@ -173,7 +173,10 @@ func TestStoresFromCaddyfileAndAtRunTime(t *testing.T) {
 	if out := in.mustCLI("store", "search", "--category", "utilities"); !regexp.MustCompile(`(?m)^uptime-kuma\s+tipi\s`).MatchString(out) || regexp.MustCompile(`(?m)^vaultwarden\s+builtin`).MatchString(out) {
 		t.Errorf("search by category:\n%s", out)
 	}
-	if out := in.mustCLI("store", "info", "tipi/vaultwarden"); !strings.Contains(out, "(tipi/vaultwarden)") {
+	if out := in.mustCLI("store", "info", "tipi/vaultwarden"); !strings.Contains(out, "(tipi/vaultwarden)") ||
+		!strings.Contains(out, "Images:   vaultwarden/server:1.37.1") ||
+		!strings.Contains(out, "Web UI:   service vaultwarden, port 80 (http)") ||
+		!strings.Contains(out, "Ports:    no host port") || !strings.Contains(out, "Hazards:  none") {
 		t.Errorf("store info:\n%s", out)
 	}
 	if out, err := in.cli("store", "remove", "umbrel-samples"); err == nil || !strings.Contains(out, "set in the Caddyfile") {
