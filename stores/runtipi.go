@@ -255,6 +255,11 @@ func convertRuntipi(ctx context.Context, config, dynCompose, legacyCompose, desc
 	if cfg.NoGUI {
 		// Runtipi shows no link to the app: whatever port it has is for
 		// other programs (a game, a relay, a node), published as written.
+		// Runtipi publishes the main service's internal port on the app's
+		// port itself: so does the converted file.
+		if svc, ok := services[app.MainService]; ok && app.MainPort > 0 && cfg.Port.int() > 0 && !publishesTarget(svc, app.MainPort) {
+			svc["ports"] = append(asList(svc["ports"]), fmt.Sprintf("%d:%d", cfg.Port.int(), app.MainPort))
+		}
 		app.NoWebUI, app.MainPort = true, 0
 		if _, ok := services[app.MainService]; !ok {
 			app.MainService = principalService(services)
@@ -342,6 +347,16 @@ func convertRuntipi(ctx context.Context, config, dynCompose, legacyCompose, desc
 		app.Unavailable = unavailable
 	}
 	return app, nil
+}
+
+// publishesTarget reports whether svc publishes container port target.
+func publishesTarget(svc map[string]any, target int) bool {
+	for _, p := range asList(svc["ports"]) {
+		if e, ok := parsePort(p); ok && portNumber(e.Target) == target {
+			return true
+		}
+	}
+	return false
 }
 
 func joinHint(a, b string) string {

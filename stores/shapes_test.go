@@ -158,6 +158,13 @@ func TestRuntipiHeadlessAndNoGUI(t *testing.T) {
 	if want := []Port{{Service: "mcserver", Target: 25565, Published: "25565", Protocol: "tcp"}}; !slices.Equal(mc.Ports, want) {
 		t.Errorf("mcserver ports = %+v, want %+v", mc.Ports, want)
 	}
+	// A dynamic compose no_gui app: Runtipi publishes its main service's
+	// internalPort on the store's port; so does the converted file.
+	bg := shapeApp(t, apps, "blockgame")
+	if want := []Port{{Service: "blockgame", Target: 25565, Published: "25566", Protocol: "tcp"}}; !bg.NoWebUI || !slices.Equal(bg.Ports, want) {
+		t.Errorf("blockgame: no web UI %v, ports %+v, want %+v", bg.NoWebUI, bg.Ports, want)
+	}
+	wantEnv(t, bg.ID, envOf(t, loadAsInstalled(t, bg, nil, nil), "blockgame"), map[string]string{"VERSION": "LATEST"})
 	p := loadAsInstalled(t, mc, nil, map[string]string{"MC_EULA": "true"})
 	if ports := p.Services["mcserver"].Ports; len(ports) != 1 || ports[0].Published != "25565" || ports[0].Target != 25565 {
 		t.Errorf("mcserver publishes %+v", ports)
