@@ -68,11 +68,20 @@ func (c *Config) setDefaults() {
 	if c.TZ == "" {
 		c.TZ = hostTimeZone()
 	}
+	// PUID and PGID are the owner of the apps' data: StackHub's own user
+	// when it does not run as root (it creates the data folders), else the
+	// first regular user's ids.
 	if c.PUID == "" {
 		c.PUID = "1000"
+		if uid := os.Getuid(); uid > 0 {
+			c.PUID = strconv.Itoa(uid)
+		}
 	}
 	if c.PGID == "" {
 		c.PGID = "1000"
+		if gid := os.Getgid(); gid > 0 && os.Getuid() > 0 {
+			c.PGID = strconv.Itoa(gid)
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
