@@ -383,3 +383,15 @@ func TestInstallSummary(t *testing.T) {
 		t.Errorf("headless summary:\n%s", got)
 	}
 }
+
+func TestRuntipiPortResolver(t *testing.T) {
+	resolve := runtipiPortResolver(8113, []Field{{Key: "WEB_PORT", Default: "8081"}, {Key: "EMPTY"}})
+	for in, want := range map[string]int{
+		"8080": 8080, "${APP_PORT}": 8113, "$APP_PORT": 8113, "${WEB_PORT}": 8081,
+		"${EMPTY:-9000}": 9000, "${UNKNOWN}": 0, "https": 0, "70000": 0, "": 0,
+	} {
+		if got := resolve(in); got != want {
+			t.Errorf("resolve(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
