@@ -73,11 +73,13 @@ func runtipiXMain(doc map[string]any, port func(string) int) (main string, mainP
 	if main == "" {
 		return principalService(services), 0, true, warns, nil
 	}
+	if rawPort == "" {
+		// As with docker-compose.json: a main service without a port of
+		// its own (on the host's network) serves on the app's port.
+		rawPort = "${APP_PORT}"
+	}
 	mainPort = port(rawPort)
 	if mainPort == 0 {
-		if rawPort == "" {
-			return "", 0, false, warns, fmt.Errorf("service %s is x-runtipi.is_main but has no internal_port", main)
-		}
 		return "", 0, false, warns, fmt.Errorf("service %s: x-runtipi.internal_port %q is not a port number", main, rawPort)
 	}
 	return main, mainPort, false, warns, nil

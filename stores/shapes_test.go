@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/sirupsen/logrus"
@@ -393,5 +394,25 @@ func TestRuntipiPortResolver(t *testing.T) {
 		if got := resolve(in); got != want {
 			t.Errorf("resolve(%q) = %d, want %d", in, got, want)
 		}
+	}
+}
+
+func TestRuntipiXRuntipiHostNetwork(t *testing.T) {
+	app := readOne(t, fstest.MapFS{
+		"apps/hass/config.json": {Data: []byte(`{"id":"hass","name":"Home","port":8123,"available":true,"short_desc":"Home automation","description":"Home automation."}`)},
+		"apps/hass/docker-compose.yml": {Data: []byte(`services:
+  hass:
+    image: example/hass:2025.1.0
+    network_mode: host
+    volumes: ["${APP_DATA_DIR}/data/config:/config"]
+    x-runtipi: {is_main: true}
+x-runtipi: {schema_version: 2}
+`)},
+	}, FormatRuntipi)
+	if app.Unavailable != "" || app.MainService != "hass" || app.MainPort != 8123 || app.NoWebUI {
+		t.Errorf("hass: unavailable %q, main %s:%d, no web UI %v", app.Unavailable, app.MainService, app.MainPort, app.NoWebUI)
+	}
+	if !hazardSet(app)["network_mode: host"] {
+		t.Errorf("host network not flagged: %v", app.Hazards)
 	}
 }
