@@ -102,6 +102,7 @@ type checker struct {
 	workDir string // relative paths of the compose file resolve against it
 	hz      []Hazard
 	seen    map[string]bool
+	hooks   []func() // hook walks, run after their service's
 }
 
 // place is where a setting sits: the service (job, volume …) and, for a
@@ -117,7 +118,8 @@ func (at place) sub(prefix string) place {
 }
 
 // add records a hazard once. A pre_start hook inherits its service's
-// settings, so a hook's finding that repeats its service's is left out.
+// settings, so a hook's finding that repeats its service's (walked first)
+// is left out.
 func (c *checker) add(at place, name, setting, reason string) {
 	setting = at.prefix + setting
 	k := at.kind + "\x00" + at.name + "\x00" + name + "\x00" + hookPrefix.ReplaceAllString(setting, "")

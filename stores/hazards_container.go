@@ -154,16 +154,24 @@ var hookFields = fields{
 	"#extensions": safe,
 }
 
-// container checks one service or job.
+// container checks one service or job, then its hooks: a pre_start hook
+// inherits its service's settings, and what it inherits is reported once,
+// on the service.
 func (c *checker) container(at place, v reflect.Value, t fields) {
+	c.hooks = nil
 	c.walk(at, v, t)
+	for _, h := range c.hooks {
+		h()
+	}
+	c.hooks = nil
 }
 
-// hooks walks a list of hooks, each with the rules t.
+// hooks walks a list of hooks, each with the rules t, after the service.
 func hooks(t fields) rule {
 	return func(c *checker, at place, key string, v reflect.Value) {
 		for i := 0; i < v.Len(); i++ {
-			c.walk(at.sub(fmt.Sprintf("%s[%d].", key, i)), v.Index(i), t)
+			hat, hv := at.sub(fmt.Sprintf("%s[%d].", key, i)), v.Index(i)
+			c.hooks = append(c.hooks, func() { c.walk(hat, hv, t) })
 		}
 	}
 }

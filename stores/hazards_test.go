@@ -74,6 +74,8 @@ func TestHazardClasses(t *testing.T) {
 			"", "web", "cap-add", "pre_start[0].cap_add: SYS_ADMIN", "root"},
 		{"post_start hook privileged", webHead + "    post_start:\n      - command: id\n        privileged: true\n",
 			"", "web", "privileged", "post_start[0].privileged", "root"},
+		{"service finding kept when its hook inherits it", webHead + "    network_mode: container:foo\n    pre_start: [{command: id}]\n",
+			"", "web", "join-container", "network_mode: container:foo", "outside the app"},
 		{"pre_stop hook privileged", webHead + "    pre_stop:\n      - command: id\n        privileged: true\n",
 			"", "web", "privileged", "pre_stop[0].privileged", "root"},
 		{"job mounts /", "services:\n  web:\n    image: nginx:1.27.0\njobs:\n  backup:\n    image: busybox\n    triggers: {manual: true}\n    volumes: [\"/:/host\"]\n",
