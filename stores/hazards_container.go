@@ -160,6 +160,7 @@ var hookFields = fields{
 func (c *checker) container(at place, v reflect.Value, t fields) {
 	c.hooks = nil
 	c.walk(at, v, t)
+	c.builtImageName(at, v)
 	for _, h := range c.hooks {
 		h()
 	}
@@ -474,5 +475,26 @@ func deviceRequests(c *checker, at place, key string, v reflect.Value) {
 			what = "gpu"
 		}
 		c.add(at, "gpu", key+": "+what, "direct access to host devices (GPUs)")
+	}
+}
+
+// builtImageName flags a build whose image takes a name of its choice.
+// Image names are shared by every app on the host: a build tagged
+// "vaultwarden/server:1.37.1" would replace the image another app runs.
+// Without image: (and tags), Compose names the built image after the
+// app's project, which is the app's own.
+func (c *checker) builtImageName(at place, v reflect.Value) {
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	build, ok := v.FieldByName("Build").Interface().(*types.BuildConfig)
+	if !ok || build == nil {
+		return
+	}
+	if image := v.FieldByName("Image").String(); image != "" {
+		c.add(at, "image-name", "build with image: "+image, "builds an image under the name "+image+", which every app on the host shares: it could replace the image another app runs")
+	}
+	for _, tag := range build.Tags {
+		c.add(at, "image-name", "build.tags: "+tag, "tags the built image "+tag+", a name every app on the host shares: it could replace the image another app runs")
 	}
 }

@@ -195,7 +195,7 @@ var buildFields = fields{
 	"target":              safe,
 	"secrets":             safe, // references to top-level secrets, checked there
 	"shm_size":            safe,
-	"tags":                safe,
+	"tags":                handled, // builtImageName
 	"ulimits":             safe,
 	"platforms":           safe,
 	"privileged":          flag("privileged", "the build runs with full access to the host's devices and kernel"),

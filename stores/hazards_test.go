@@ -135,6 +135,10 @@ func TestHazardClasses(t *testing.T) {
 		{"provider", "services:\n  web:\n    provider: {type: awesomecloud, options: {a: b}}\n", "", "web", "provider", "provider", "program on the host"},
 		{"build context outside", "services:\n  web:\n    build: ../../../../\n", "", "web", "host-path", "build.context: /var/lib", "outside the app's folder"},
 		{"build on host network", "services:\n  web:\n    build: {context: ., network: host}\n", "", "web", "host-network", "build.network: host", "host"},
+		{"build under another app's image name", "services:\n  web:\n    image: vaultwarden/server:1.37.1\n    build: .\n",
+			"", "web", "image-name", "build with image: vaultwarden/server:1.37.1", "another app"},
+		{"build tagged with another app's image name", "services:\n  web:\n    build: {context: ., tags: [\"nginx:1.27.0\"]}\n",
+			"", "web", "image-name", "build.tags: nginx:1.27.0", "another app"},
 		{"build ssh", "services:\n  web:\n    build: {context: ., ssh: [default]}\n", "", "web", "build-ssh", "build.ssh", "SSH"},
 
 		// 5. Joining another app or container.
