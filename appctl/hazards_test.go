@@ -199,4 +199,39 @@ func TestHazardsRefusedOnTheEngine(t *testing.T) {
 	if c, _, _ := h.objects(t, "victim"); c != 1 {
 		t.Errorf("victim has %d containers", c)
 	}
+
+	// The check runs on every start, not only at install: a recorded
+	// project that gained a hazard (here written into the record by hand,
+	// and its folder lost) is not started.
+	t.Run("start checks again", func(t *testing.T) {
+		if err := h.m.Stop(ctx, "victim", nil); err != nil {
+			t.Fatal(err)
+		}
+		var rec Record
+		if err := h.db.Get(recordKey("victim"), &rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Compose = []byte(simpleApp(hazardImage, "    privileged: true\n"))
+		if err := h.db.Put(recordKey("victim"), rec); err != nil {
+			t.Fatal(err)
+		}
+		os.RemoveAll(filepath.Join(h.dataDir, "apps", "victim", "source"))
+		err := h.m.Start(ctx, "victim", nil)
+		if !errors.Is(err, ErrHazards) || !strings.Contains(err.Error(), `service "web": privileged`) {
+			t.Fatalf("start of a project with a new hazard: %v", err)
+		}
+		cl, err := h.docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", LabelApp+"=victim")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cl.Items {
+			ins, err := h.docker.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ins.Container.State.Running || ins.Container.HostConfig.Privileged {
+				t.Errorf("victim container running %v, privileged %v", ins.Container.State.Running, ins.Container.HostConfig.Privileged)
+			}
+		}
+	})
 }
