@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -58,6 +59,40 @@ func hostMarker(t *testing.T) (dir, content string) {
 		t.Fatal(err)
 	}
 	return dir, content
+}
+
+// untouched makes p look never read (an access time in the past, before
+// its modification time) and returns a check that it still was not read:
+// on a file system mounted with relatime, any read sets the access time.
+// The check then reads p itself, to prove that a read would have shown.
+func untouched(t *testing.T, p string) func() {
+	t.Helper()
+	old := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(p, old, old.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if at := atime(t, p); !at.Equal(old) {
+			t.Errorf("%s was read (access time %s)", p, at)
+		}
+		if _, err := os.ReadFile(p); err != nil {
+			t.Fatal(err)
+		}
+		if atime(t, p).Equal(old) {
+			t.Fatalf("reading %s did not change its access time (noatime?): this check cannot tell a read", p)
+		}
+	}
+}
+
+func atime(t *testing.T, p string) time.Time {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	return time.Unix(st.Atim.Sec, st.Atim.Nsec).UTC()
 }
 
 // noProject asserts that nothing of the app exists: besides unchanged's
@@ -145,9 +180,51 @@ func TestHazardsRefusedOnTheEngine(t *testing.T) {
 			t.Errorf("approved: container read %q, want the marker", got)
 		}
 	})
-	t.Run("config and env_file from host files", func(t *testing.T) {
-		a := app("configfile", "    env_file: [MARKERDIR/marker]\n    configs: [c]\nconfigs:\n  c:\n    file: ../../../../../../../../../MARKERDIR/marker\n")
-		h.refused(t, a, InstallOptions{}, `service "web": env_file: `+dir+"/marker", `config "c": file: `+dir+"/marker")
+	t.Run("config and env_file and label_file from host files", func(t *testing.T) {
+		own, _ := hostMarker(t)
+		marker := filepath.Join(own, "marker")
+		a := app("configfile", "    env_file: [MARKERDIR/marker]\n    label_file: [MARKERDIR/marker]\n    configs: [c]\nconfigs:\n  c:\n    file: ../../../../../../../../../MARKERDIR/marker\n")
+		a.Compose = []byte(strings.ReplaceAll(string(a.Compose), dir, own))
+		notRead := untouched(t, marker)
+		h.refused(t, a, InstallOptions{}, `service "web": env_file: `+marker, `service "web": label_file: `+marker, `config "c": file: `+marker)
+		notRead()
+	})
+	t.Run("env_file of the app's own folder is read", func(t *testing.T) {
+		folder := filepath.Join(t.TempDir(), "ownenv")
+		os.MkdirAll(folder, 0o755)
+		os.WriteFile(filepath.Join(folder, "app.env"), []byte("NAME=from-env-file-${APP_ID}\n"), 0o644)
+		os.WriteFile(filepath.Join(folder, "compose.yaml"), []byte(simpleApp(hazardImage, "    env_file: [./app.env]\n")), 0o644)
+		a, err := stores.ReadPath(folder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.m.Install(ctx, a, InstallOptions{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		defer h.m.Remove(ctx, "ownenv", false, nil)
+		if got := h.get(t, "ownenv.test.localhost", "/"); !strings.HasPrefix(got, "hello from from-env-file-ownenv") {
+			t.Errorf("GET / = %q, want the env_file's value", got)
+		}
+	})
+	t.Run("include or extends of a host file", func(t *testing.T) {
+		own, _ := hostMarker(t)
+		base := filepath.Join(own, "base.yaml")
+		if err := os.WriteFile(base, []byte("services:\n  base:\n    image: "+hazardImage+"\n    volumes: [\"/:/host\"]\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		notRead := untouched(t, base)
+		// The stores refuse such a file when they read it; the install
+		// refuses it too, for an app that reaches it by another way.
+		for _, extra := range []string{"    extends: {file: " + base + ", service: base}\n", "include: [" + base + "]\n"} {
+			a := app("extender", "")
+			a.Compose = append(a.Compose, extra...)
+			_, err := h.m.Install(ctx, a, InstallOptions{}, nil)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "outside the app's folder") {
+				t.Errorf("install with %q: %v", extra, err)
+			}
+			h.noProject(t, a.ID)
+		}
+		notRead()
 	})
 	t.Run("bind mount of a host folder", func(t *testing.T) {
 		a := app("bind", "    volumes: [\"MARKERDIR:/host:ro\"]\n")

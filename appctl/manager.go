@@ -413,6 +413,9 @@ func (m *Manager) project(ctx context.Context, rec *Record, writeSource bool) (*
 	if err := m.checkHazards(p, rec); err != nil {
 		return nil, err
 	}
+	if p, err = ResolveFiles(p); err != nil {
+		return nil, fmt.Errorf("%w: compose file: %w", ErrInvalid, err)
+	}
 	if err := rewriteProject(p, rewriteSpec{
 		App: rec.ID, Instance: m.cfg.Instance, Network: m.cfg.Network,
 		MainService: rec.MainSvc, MainPort: rec.MainPort, AppDir: dir, PublishPorts: rec.PublishPorts,
