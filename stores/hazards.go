@@ -68,8 +68,15 @@ var systemPaths = []struct{ path, reason string }{
 // service, pre_start/post_start/pre_stop hook, job, volume, network, secret
 // and config is safe, checked, or a hazard; a field the check does not know
 // is a hazard ("unknown-setting").
-func ProjectHazards(p *types.Project, appDir string) []Hazard {
+func ProjectHazards(p *types.Project, appDir string) (hz []Hazard) {
 	c := &checker{p: p, appDir: path.Clean(appDir), workDir: p.WorkingDir, seen: map[string]bool{}}
+	defer func() {
+		// A check that cannot finish must not pass the app.
+		if r := recover(); r != nil {
+			hz = append(c.hz, Hazard{Name: "check-failed", Kind: "project", Service: p.Name, Setting: "(whole file)",
+				Reason: fmt.Sprintf("the check could not finish (%v), so the app's settings are not known to be safe", r)})
+		}
+	}()
 	if c.workDir == "" {
 		c.workDir = path.Join(c.appDir, "source")
 	}

@@ -364,3 +364,18 @@ volumes:
 		t.Errorf("with WHERE=/srv/: %v", got)
 	}
 }
+
+// A check that panics (a rule meeting a value it did not expect) reports a
+// hazard instead of passing the app or taking the catalog down.
+func TestHazardCheckFailureIsAHazard(t *testing.T) {
+	saved := serviceFields["image"]
+	serviceFields["image"] = func(*checker, place, string, reflect.Value) { panic("unexpected value") }
+	t.Cleanup(func() { serviceFields["image"] = saved })
+	hz, err := Hazards([]byte(webHead))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hz) != 1 || hz[0].Name != "check-failed" || !strings.Contains(hz[0].Reason, "unexpected value") {
+		t.Fatalf("hazards = %v", hz)
+	}
+}
