@@ -179,8 +179,9 @@ func (c *checker) bindHazard(src string, readOnly bool) (name, reason string) {
 		return "engine-socket", "the container engine's socket gives full control of the host (root)"
 	case abs == "/":
 		return "host-path", "the host's whole file system"
-	case abs == c.appDir, abs == path.Join(c.appDir, "source"), abs == path.Join(c.appDir, "compose.yaml"), abs == path.Join(c.appDir, "source", "compose.yaml"):
-		return "app-files", "the app's own compose file, which StackHub runs: the app could change what it is allowed to do"
+	case abs == c.appDir, abs == path.Join(c.appDir, "source"), abs == path.Join(c.appDir, "compose.yaml"),
+		abs == path.Join(c.appDir, "source", "compose.yaml"), abs == path.Join(c.appDir, "source", ".env"):
+		return "app-files", "the app's own compose file (or its variables), which StackHub runs: the app could change what it is allowed to do"
 	case within(abs, c.appDir):
 		return "", ""
 	}

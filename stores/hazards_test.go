@@ -178,6 +178,8 @@ func TestHazardClasses(t *testing.T) {
 			"", "web", "app-files", "volumes: /var/lib/stackhub/apps/example", "compose file"},
 		{"bind of the source folder", webHead + "    volumes: [\"./:/src\"]\n",
 			"", "web", "app-files", "volumes: /var/lib/stackhub/apps/example/source", "compose file"},
+		{"bind of the source .env", webHead + "    volumes: [\"./.env:/x\"]\n",
+			"", "web", "app-files", "volumes: /var/lib/stackhub/apps/example/source/.env", "compose file"},
 		{"bind propagation", webHead + "    volumes: [{type: bind, source: ./mnt, target: /mnt, bind: {propagation: rshared}}]\n",
 			"", "web", "mount-propagation", "volumes: /mnt propagation rshared", "host"},
 		{"docker socket", webHead + "    volumes: [\"/run/docker.sock:/var/run/docker.sock\"]\n", "", "web", "engine-socket", "volumes: /run/docker.sock", "root"},
