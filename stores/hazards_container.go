@@ -303,13 +303,14 @@ func storageOpts(c *checker, at place, key string, v reflect.Value) {
 
 // securityOpts allows only no-new-privileges and the default profiles: any
 // other seccomp, AppArmor or SELinux setting loosens (or, for a profile
-// file, chooses) the container's confinement.
+// file, chooses) the container's confinement; a seccomp profile file is
+// also read from the host at install.
 func securityOpts(c *checker, at place, key string, v reflect.Value) {
 	for _, so := range v.Interface().([]string) {
 		l := strings.ToLower(strings.TrimSpace(so))
 		switch strings.NewReplacer("=", ":").Replace(l) {
 		case "no-new-privileges", "no-new-privileges:true", "no-new-privileges:false",
-			"apparmor:docker-default", "seccomp:default", "seccomp:builtin":
+			"apparmor:docker-default", "seccomp:builtin":
 			continue
 		}
 		reason := "changes the kernel security profile that confines the container"

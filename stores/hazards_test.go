@@ -88,6 +88,8 @@ func TestHazardClasses(t *testing.T) {
 			"", "web", "device", "devices: /dev/sda", "/dev/sda"},
 		{"seccomp profile file", webHead + "    security_opt: [\"seccomp=/srv/allow-all.json\"]\n",
 			"", "web", "security-profile", "security_opt: seccomp=/srv/allow-all.json", "security profile"},
+		{"seccomp profile named default (a file)", webHead + "    security_opt: [\"seccomp=default\"]\n",
+			"", "web", "security-profile", "security_opt: seccomp=default", "security profile"},
 		{"seccomp unconfined", webHead + "    security_opt: [\"seccomp:unconfined\"]\n",
 			"", "web", "security-profile", "security_opt: seccomp:unconfined", "turns off"},
 		{"apparmor profile", webHead + "    security_opt: [\"apparmor=my-loose-profile\"]\n",
