@@ -97,7 +97,8 @@ func (c *checker) volumeDriverOpts(at place, opts map[string]string) {
 		return
 	}
 	setting := "driver_opts: type=" + typ + " o=" + o + " device=" + dev
-	if strings.Contains(o, "bind") || strings.HasPrefix(dev, "/") || typ == "none" {
+	hostPath := strings.HasPrefix(dev, "/") && !strings.HasPrefix(dev, "//") // "//server/share" is CIFS
+	if strings.Contains(o, "bind") || hostPath || typ == "none" {
 		c.add(at, "host-path", setting, "mounts "+dev+" from the host into the app's volume: the app reads and writes the host's files")
 		return
 	}
