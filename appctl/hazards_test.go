@@ -166,16 +166,20 @@ func TestHazardsRefusedOnTheEngine(t *testing.T) {
 		if len(a.Hazards) == 0 {
 			t.Errorf("the store side lists no hazard")
 		}
+		notRead := untouched(t, filepath.Join(dir, "marker"))
 		h.refused(t, a, InstallOptions{}, `volume "hostdir": driver_opts: type=none o=bind device=`+dir, "[host-path]")
 		// Approving another hazard does not open it.
 		h.refused(t, a, InstallOptions{ApproveHazardNames: []string{"privileged"}}, `volume "hostdir"`)
+		notRead()
 		if got := approved(t, a, "host-path", "/data/marker"); got != content {
 			t.Errorf("approved: container read %q, want the marker", got)
 		}
 	})
 	t.Run("secret from a host file", func(t *testing.T) {
 		a := app("secretfile", "    secrets: [s]\nsecrets:\n  s:\n    file: MARKERDIR/marker\n")
+		notRead := untouched(t, filepath.Join(dir, "marker"))
 		h.refused(t, a, InstallOptions{}, `secret "s": file: `+dir+"/marker", "[host-path]")
+		notRead()
 		if got := approved(t, a, "host-path", "/run/secrets/s"); got != content {
 			t.Errorf("approved: container read %q, want the marker", got)
 		}
@@ -228,7 +232,9 @@ func TestHazardsRefusedOnTheEngine(t *testing.T) {
 	})
 	t.Run("bind mount of a host folder", func(t *testing.T) {
 		a := app("bind", "    volumes: [\"MARKERDIR:/host:ro\"]\n")
+		notRead := untouched(t, filepath.Join(dir, "marker"))
 		h.refused(t, a, InstallOptions{}, `service "web": volumes: `+dir, "[host-path]")
+		notRead()
 		if got := approved(t, a, "host-path", "/host/marker"); got != content {
 			t.Errorf("approved: container read %q, want the marker", got)
 		}
