@@ -68,8 +68,9 @@ type App struct {
 	// the platform routes), each with what it is for.
 	Ports []Port `json:"ports,omitempty"`
 
-	// Hazards are settings that endanger the host; installing such an app
-	// needs an admin's explicit approval.
+	// Hazards are settings that reach beyond the app (into the host,
+	// another app or StackHub); installing such an app needs an admin's
+	// explicit approval.
 	Hazards []Hazard `json:"hazards,omitempty"`
 	// Unavailable says why the app cannot be installed; empty when it can.
 	Unavailable string `json:"unavailable,omitempty"`
