@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -216,8 +217,11 @@ type InstallOptions struct {
 	// Subdomain overrides the app id as the first label of its host.
 	Subdomain string
 	// ApproveHazards is the admin's explicit approval of settings that
-	// endanger the host (privileged, host network, docker.sock …).
+	// reach beyond the app (privileged, host network, docker.sock …).
 	ApproveHazards bool
+	// ApproveHazardNames approves only the hazards of these names
+	// (stores.Hazard.Name: "privileged", "host-path" …).
+	ApproveHazardNames []string
 	// PublishPorts keeps the app's non-web port publications open to the
 	// LAN; by default they are bound to 127.0.0.1.
 	PublishPorts bool
@@ -284,16 +288,13 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 		Host: host, URL: m.URL(host), Project: m.cfg.ProjectPrefix + app.ID,
 		MainSvc: app.MainService, MainPort: app.MainPort, MainScheme: app.MainScheme,
 		Compose: app.Compose, Files: app.Files, Seed: app.Seed, Values: values, Secrets: secrets,
-		Policy: policy, ApprovedHazards: opts.ApproveHazards, PublishPorts: opts.PublishPorts,
+		Policy: policy, ApprovedHazards: opts.ApproveHazards, ApprovedHazardNames: opts.ApproveHazardNames, PublishPorts: opts.PublishPorts,
 		State: StateInstalling, Running: true, InstalledAt: now, UpdatedAt: now,
 	}
 
 	progress(Event{Phase: PhaseValidate, Status: "checking the compose file"})
 	_, existed := os.Stat(m.appDir(app.ID))
 	p, err := m.project(ctx, &rec, true)
-	if err == nil {
-		err = m.checkHazards(p, &rec)
-	}
 	if err != nil {
 		// Bad input changes nothing: undo the folder we wrote.
 		if os.IsNotExist(existed) {
@@ -345,19 +346,32 @@ type HazardError struct {
 
 func (e *HazardError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "app %s asks for settings that endanger the host:", e.App)
+	fmt.Fprintf(&b, "app %s asks for settings that reach beyond the app (into the host, another app or StackHub):", e.App)
+	var names []string
 	for _, h := range e.Hazards {
 		b.WriteString("\n  - " + h.String())
+		if !slices.Contains(names, h.Name) {
+			names = append(names, h.Name)
+		}
 	}
-	b.WriteString("\ninstall it with --approve-hazards only if you trust it")
+	fmt.Fprintf(&b, "\ninstall it with --approve %s (or --approve-hazards for all) only if you trust it", strings.Join(names, ","))
 	return b.String()
 }
 
 func (e *HazardError) Unwrap() error { return ErrHazards }
 
+// checkHazards refuses a project with hazards the admin did not approve.
 func (m *Manager) checkHazards(p *types.Project, rec *Record) error {
-	hz := stores.ProjectHazards(p, m.appDir(rec.ID))
-	if len(hz) > 0 && !rec.ApprovedHazards {
+	if rec.ApprovedHazards {
+		return nil
+	}
+	var hz []stores.Hazard
+	for _, h := range stores.ProjectHazards(p, m.appDir(rec.ID)) {
+		if !slices.Contains(rec.ApprovedHazardNames, h.Name) {
+			hz = append(hz, h)
+		}
+	}
+	if len(hz) > 0 {
 		return &HazardError{App: rec.ID, Hazards: hz}
 	}
 	return nil
@@ -400,6 +414,15 @@ func (m *Manager) project(ctx context.Context, rec *Record, writeSource bool) (*
 	}
 	p, err := m.engine.Load(ctx, LoadSpec{Name: rec.Project, WorkingDir: src, Files: []string{composePath}, Env: m.installEnv(rec)})
 	if err != nil {
+		return nil, fmt.Errorf("%w: compose file: %w", ErrInvalid, err)
+	}
+	// The check sees the project as the app declared it, interpolated with
+	// the install's values, before StackHub adds its own labels and network;
+	// every load that may start containers goes through it.
+	if err := m.checkHazards(p, rec); err != nil {
+		return nil, err
+	}
+	if p, err = ResolveFiles(p); err != nil {
 		return nil, fmt.Errorf("%w: compose file: %w", ErrInvalid, err)
 	}
 	if err := rewriteProject(p, rewriteSpec{

@@ -52,6 +52,9 @@ type Record struct {
 	ApprovedHazards bool            `json:"approved_hazards,omitempty"`
 	PublishPorts    bool            `json:"publish_ports,omitempty"`
 
+	// ApprovedHazardNames are the hazards approved by name (--approve).
+	ApprovedHazardNames []string `json:"approved_hazard_names,omitempty"`
+
 	State State `json:"state"`
 	// Running is the desired run state: start/stop change it, and recovery
 	// restores it.

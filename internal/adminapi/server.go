@@ -49,6 +49,9 @@ type InstallRequest struct {
 	ApproveHazards bool              `json:"approve_hazards,omitempty"`
 	PublishPorts   bool              `json:"publish_ports,omitempty"`
 	Policy         *registry.Policy  `json:"policy,omitempty"`
+
+	// Approve names the hazards approved one by one ("privileged" …).
+	Approve []string `json:"approve,omitempty"`
 }
 
 // LocalApp carries an app read from the user's disk, files included (the
@@ -189,7 +192,7 @@ func (s *server) install(w http.ResponseWriter, r *http.Request, p *platform.Pla
 	}
 	stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
 		_, err := p.Apps.Install(ctx, app, appctl.InstallOptions{
-			Values: req.Values, Subdomain: req.Subdomain, ApproveHazards: req.ApproveHazards,
+			Values: req.Values, Subdomain: req.Subdomain, ApproveHazards: req.ApproveHazards, ApproveHazardNames: req.Approve,
 			PublishPorts: req.PublishPorts, Policy: req.Policy,
 		}, progress)
 		return err
