@@ -198,8 +198,13 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("store_refresh %q: %v", val, err)
 			}
 			a.StoreRefresh = val
+		case "hsts":
+			a.HSTS = val
+			if _, err := a.Config.HSTSHeader(); err != nil {
+				return d.Err(err.Error())
+			}
 		default:
-			return d.Errf("unknown stackhub option %q (known: domain, data, docker_host, https_port, instance, network, project_prefix, store, store_refresh, dns)", key)
+			return d.Errf("unknown stackhub option %q (known: domain, data, docker_host, https_port, instance, network, project_prefix, store, store_refresh, hsts, dns)", key)
 		}
 		if d.NextArg() {
 			return d.ArgErr()

@@ -480,6 +480,13 @@ func (p *Portal) authApp(c *fiber.Ctx) error {
 	if !ok {
 		return c.Redirect("/login?rd="+url.QueryEscape(rd), fiber.StatusFound)
 	}
+	bind := auth.ReturnBinding(u)
+	if bind == "" {
+		// A link without the app host's binding (the dashboard's): the
+		// app's gate gives this browser its nonce and sends it back here.
+		u.Fragment = ""
+		return c.Redirect(u.String(), fiber.StatusFound)
+	}
 	path := u.EscapedPath()
 	if path == "" {
 		path = "/"
@@ -488,7 +495,7 @@ func (p *Portal) authApp(c *fiber.Ctx) error {
 		path += "?" + u.RawQuery
 	}
 	host := strings.ToLower(u.Hostname())
-	ticket, err := p.cfg.Auth.IssueTicket(tok, host, path)
+	ticket, err := p.cfg.Auth.IssueTicket(tok, host, path, bind)
 	if err != nil {
 		if errors.Is(err, auth.ErrNoSession) {
 			return c.Redirect("/login?rd="+url.QueryEscape(rd), fiber.StatusFound)

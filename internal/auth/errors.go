@@ -36,6 +36,9 @@ var (
 	// ErrTicket means an app-access ticket is unknown, used, expired or
 	// for another app.
 	ErrTicket = &Error{"this sign-in link is invalid or has expired: open the app again"}
+	// ErrTicketBrowser means a valid ticket was opened in another browser
+	// than the one that asked for it (or one without the gate's nonce).
+	ErrTicketBrowser = &Error{"this sign-in link was opened in another browser than the one that asked for it: open the app again in this browser"}
 	// ErrBadReturn is a return path a ticket cannot carry.
 	ErrBadReturn = &Error{"invalid return address"}
 	// ErrBusy means an in-memory table is full of live entries.

@@ -52,6 +52,8 @@ type Config struct {
 	Stores []StoreConfig `json:"stores,omitempty"`
 	// StoreRefresh is how often stores are refreshed ("6h" by default).
 	StoreRefresh string `json:"store_refresh,omitempty"`
+	// HSTS: "" (auto), "off", "on" or a max-age duration; see HSTSHeader.
+	HSTS string `json:"hsts,omitempty"`
 }
 
 // StoreConfig is one app store, from the Caddyfile or added at run time.
