@@ -556,10 +556,7 @@ func (p *Portal) login(c *fiber.Ctx) error {
 	rd := p.cleanRD(c.FormValue("rd"))
 	ch, err := p.cfg.Auth.Login(c.FormValue("username"), c.FormValue("password"), clientIP(c))
 	if err != nil {
-		status := fiber.StatusUnauthorized
-		if errors.Is(err, auth.ErrLocked) {
-			status = fiber.StatusTooManyRequests
-		}
+		status := refusalStatus(c, err)
 		p.cfg.Logf("portal: sign-in of %q from %s refused: %v", c.FormValue("username"), clientIP(c), err)
 		return p.render(c.Status(status), "login", view{Title: "Sign in", CSRF: p.preToken(c), RD: rd, Error: auth.PublicMessage(err)})
 	}
@@ -617,10 +614,7 @@ func (p *Portal) code(c *fiber.Ctx) error {
 		if errors.Is(err, auth.ErrChallenge) || errors.Is(err, auth.ErrWrongStep) {
 			p.clearCookie(c, LoginCookie)
 		}
-		status := fiber.StatusUnauthorized
-		if errors.Is(err, auth.ErrLocked) {
-			status = fiber.StatusTooManyRequests
-		}
+		status := refusalStatus(c, err)
 		return p.render(c.Status(status), "code", view{Title: "Two-factor code", CSRF: p.preToken(c), RD: rd, Error: auth.PublicMessage(err)})
 	}
 	p.startSession(c, s)
@@ -672,7 +666,7 @@ func (p *Portal) enrol(c *fiber.Ctx) error {
 			p.clearCookie(c, LoginCookie)
 			return p.render(c.Status(fiber.StatusBadRequest), "login", view{Title: "Sign in", CSRF: p.preToken(c), RD: rd, Error: auth.PublicMessage(err)})
 		}
-		return p.render(c.Status(fiber.StatusUnauthorized), "enrol", view{Title: "Set up two-factor sign-in", CSRF: p.preToken(c), RD: rd, Enrolment: e, Error: auth.PublicMessage(err)})
+		return p.render(c.Status(refusalStatus(c, err)), "enrol", view{Title: "Set up two-factor sign-in", CSRF: p.preToken(c), RD: rd, Enrolment: e, Error: auth.PublicMessage(err)})
 	}
 	p.startSession(c, s)
 	return p.render(c, "recovery", view{Title: "Recovery codes", Codes: codes, Next: p.next(rd)})

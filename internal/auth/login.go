@@ -104,7 +104,7 @@ func (s *Service) Login(username, password, clientIP string) (Challenge, error) 
 	if err != nil {
 		return Challenge{}, fmt.Errorf("sign in as %q: %w", rec.Name, err)
 	}
-	s.users.reset(rec.Name)
+	s.pairs.reset(rec.Name + "\x00" + ipLimitKey(clientIP))
 	return Challenge{Next: NextDone, Session: &ns}, nil
 }
 
@@ -175,9 +175,9 @@ func (s *Service) secondFactor(chTok string, want Next, clientIP string, check f
 	if err != nil {
 		return NewSession{}, err
 	}
-	ipKey := ipLimitKey(clientIP)
 	now := s.now()
-	if err := s.allow(c.user, ipKey, now); err != nil {
+	at, err := s.begin(c.user, clientIP, now)
+	if err != nil {
 		return NewSession{}, fmt.Errorf("sign in as %q: %w", c.user, err)
 	}
 	var ns NewSession
@@ -194,13 +194,12 @@ func (s *Service) secondFactor(chTok string, want Next, clientIP string, check f
 	})
 	if err != nil {
 		var ue *Error
-		if errors.As(err, &ue) && (ue == ErrInvalidCode || ue == ErrInvalidRecoveryCode || ue == ErrInvalidCredentials) {
-			s.fail(c.user, ipKey, s.now())
-		}
+		at.end(errors.As(err, &ue) && (ue == ErrInvalidCode || ue == ErrInvalidRecoveryCode || ue == ErrInvalidCredentials))
 		return NewSession{}, fmt.Errorf("sign in as %q: %w", c.user, err)
 	}
+	at.end(false)
+	at.succeeded()
 	s.endChallenge(chTok)
-	s.users.reset(c.user)
 	return ns, nil
 }
 
