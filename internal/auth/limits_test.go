@@ -170,3 +170,45 @@ func TestNobodyLocksAUserOutFromElsewhere(t *testing.T) {
 		t.Errorf("after the guard: %v", err)
 	}
 }
+
+// TestHalfSignedInSessionsDoNotShareTheEnrolmentSecret: an attacker who
+// knows alice's password signs in while alice enrols. Each pending
+// sign-in has its own secret; after alice confirms, the attacker's secret
+// neither confirms nor signs in.
+func TestHalfSignedInSessionsDoNotShareTheEnrolmentSecret(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice", RoleMember)
+	alice, err := e.s.Login("alice", pw, ipA)
+	if err != nil || alice.Next != NextEnrol {
+		t.Fatalf("alice: %v %v", alice.Next, err)
+	}
+	mallory, err := e.s.Login("alice", pw, ipB)
+	if err != nil || mallory.Next != NextEnrol {
+		t.Fatalf("mallory: %v %v", mallory.Next, err)
+	}
+	ea, _ := e.s.LoginEnrolment(alice.Token)
+	em, _ := e.s.LoginEnrolment(mallory.Token)
+	if again, _ := e.s.LoginEnrolment(alice.Token); ea.Secret == "" || ea.Secret == em.Secret || again.Secret != ea.Secret {
+		t.Fatalf("secrets: alice %q (again %q), mallory %q", ea.Secret, again.Secret, em.Secret)
+	}
+	if _, _, err := e.s.LoginConfirmEnrolment(alice.Token, e.code(ea.Secret, e.clk.Now()), ipA); err != nil {
+		t.Fatalf("alice confirms: %v", err)
+	}
+	if ns, _, err := e.s.LoginConfirmEnrolment(mallory.Token, e.code(em.Secret, e.clk.Now()), ipB); !errors.Is(err, ErrTOTPActive) || ns.Token != "" {
+		t.Errorf("mallory confirms after alice: %v", err)
+	}
+	if _, err := e.s.LoginEnrolment(mallory.Token); !errors.Is(err, ErrTOTPActive) {
+		t.Errorf("mallory's enrolment page after alice's: %v", err)
+	}
+	e.clk.Add(2 * totpPeriod * time.Second)
+	ch, err := e.s.Login("alice", pw, ipB)
+	if err != nil || ch.Next != NextTOTP {
+		t.Fatalf("sign-in: %v %v", ch.Next, err)
+	}
+	if _, err := e.s.LoginTOTP(ch.Token, e.code(em.Secret, e.clk.Now()), ipB); !errors.Is(err, ErrInvalidCode) {
+		t.Errorf("mallory's secret signs in: %v", err)
+	}
+	if list, _ := e.s.Sessions("alice"); len(list) != 1 {
+		t.Errorf("alice has %d sessions, want only her own", len(list))
+	}
+}
