@@ -62,7 +62,7 @@ func upCommand(cmd *cobra.Command) {
 	cmd.Flags().String("data", platform.DefaultDataDir(), "data folder (state, app data, certificates)")
 	cmd.Flags().Int("http-port", httpPort, "HTTP port (redirects to HTTPS, ACME challenges)")
 	cmd.Flags().Int("https-port", httpsPort, "HTTPS port")
-	cmd.Flags().String("admin", caddy.DefaultAdminListen, "admin endpoint address (the CLI's --address)")
+	cmd.Flags().String("admin", caddy.DefaultAdminListen, "admin endpoint address (the CLI's --address): loopback or unix//path only")
 	cmd.Flags().String("bind", "", "listen only on this address (e.g. 127.0.0.1); default: all addresses")
 	cmd.Flags().Bool("print-config", false, "print the configuration and exit")
 	cmd.RunE = func(c *cobra.Command, args []string) error {
@@ -73,6 +73,9 @@ func upCommand(cmd *cobra.Command) {
 		u.HTTPSPort, _ = c.Flags().GetInt("https-port")
 		u.Admin, _ = c.Flags().GetString("admin")
 		u.Bind, _ = c.Flags().GetString("bind")
+		if err := checkAdminAddress(u.Admin); err != nil {
+			return err
+		}
 		abs, err := filepath.Abs(u.Data)
 		if err != nil {
 			return err
