@@ -110,7 +110,7 @@ func TestGateHardening(t *testing.T) {
 		a := admin.do("GET", in.url("alpha", "/headers"), nil, map[string]string{
 			"X-Real-Ip": "6.6.6.6", "Forwarded": "for=6.6.6.6;host=evil.example", "True-Client-Ip": "6.6.6.6",
 			"X-Client-Ip": "6.6.6.6", "X-Original-Url": "/evil", "X-Rewrite-Url": "/evil", "x_original_url": "/evil",
-			"X-Forwarded-Port": "6", "X-Forwarded-Prefix": "/evil", "Cf-Connecting-Ip": "6.6.6.6", "Cookie": "theme=dark",
+			"X-Forwarded-Port": "6", "X-Forwarded-Prefix": "/evil", "X-Forwarded-For": "6.6.6.6", "X-Forwarded-Host": "evil.example", "Cf-Connecting-Ip": "6.6.6.6", "Cookie": "theme=dark",
 		})
 		e := echoOf(t, a)
 		for k, v := range e.Headers {
