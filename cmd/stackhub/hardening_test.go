@@ -287,3 +287,19 @@ func TestGateHardening(t *testing.T) {
 		}
 	})
 }
+
+// TestHSTSOption: with `--hsts` the portal's and the apps' HTTPS answers
+// carry Strict-Transport-Security (the built-in configuration leaves it
+// off: its certificates come from a local CA).
+func TestHSTSOption(t *testing.T) {
+	in := newInstance(t, "localhost")
+	in.args = append(in.args, "--hsts", "720h")
+	in.start()
+	in.mustCLI("apps", "install", "testdata/alpha")
+	b := in.newBrowserish()
+	for _, u := range []string{in.portal("/login"), in.url("alpha", "/")} {
+		if a := b.get(u); a.header.Get("Strict-Transport-Security") != "max-age=2592000" {
+			t.Errorf("%s (%d): Strict-Transport-Security %q", u, a.status, a.header.Get("Strict-Transport-Security"))
+		}
+	}
+}
