@@ -59,9 +59,11 @@ const BindCookie = "__Host-stackhub-bind"
 //     password hashing), and decides with auth.Allowed on the request's
 //     path (auth.Decide: a path exception never lets in a path the app
 //     could read as another one; those get a 400): allowed requests
-//     continue with X-Stackhub-User, -Email and -Groups set by us; signed-out requests to a private path get a 302 to
-//     https://my.<domain>[:port]/login?rd=<this URL>; signed-in users whom
-//     a restricted policy leaves out get a 403 page.
+//     continue with X-Stackhub-User, -Email and -Groups set by us;
+//     signed-out requests to a private path get the nonce cookie (see
+//     BindCookie) and a 302 to https://my.<domain>[:port]/login?rd=<this
+//     URL>#stackhub-bind=<binding>; signed-in users whom a restricted
+//     policy leaves out get a 403 page.
 //
 // The redirect's return URL is built from the request's host, which the
 // registry just matched, the configured HTTPS port and the request URI; no
