@@ -90,7 +90,7 @@ func TestGateHardening(t *testing.T) {
 		for _, uri := range []string{
 			"/secret/../api/x", "/secret%2f..%2fapi/x", "/secret%2F..%2Fapi/x", "/secret/%2e%2e/api/x", "/secret/.%2E/api/x",
 			"/api/..;/secret/x", "/api/x;jsessionid=1", "/api/..%5csecret/x", "/api/..%5Csecret/x", "/api/%252e%252e/secret/x",
-			"/api/%2e%2e/secret/x", "//api/x", "/api//../secret", "/api/./x", "/api/%3b/x", "/api/%c0%ae%c0%ae/secret",
+			"/api/%2e%2e/secret/x", "/api/..\\secret/x", "/api\\..\\secret/x", "//api/x", "/api//../secret", "/api/./x", "/api/%3b/x", "/api/%c0%ae%c0%ae/secret",
 		} {
 			st, body := in.rawGet(t, host, uri, "")
 			if strings.Contains(body, "hello from alpha") {
