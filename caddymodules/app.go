@@ -198,8 +198,19 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("store_refresh %q: %v", val, err)
 			}
 			a.StoreRefresh = val
+		case "password_hashes":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 || n > 64 {
+				return d.Errf("password_hashes %q: a number from 1 to 64 (each hash takes 19 MiB)", val)
+			}
+			a.PasswordHashes = n
+		case "hsts":
+			a.HSTS = val
+			if _, err := a.Config.HSTSHeader(); err != nil {
+				return d.Err(err.Error())
+			}
 		default:
-			return d.Errf("unknown stackhub option %q (known: domain, data, docker_host, https_port, instance, network, project_prefix, store, store_refresh, dns)", key)
+			return d.Errf("unknown stackhub option %q (known: domain, data, docker_host, https_port, instance, network, project_prefix, store, store_refresh, hsts, password_hashes, dns)", key)
 		}
 		if d.NextArg() {
 			return d.ArgErr()

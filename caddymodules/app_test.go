@@ -25,6 +25,8 @@ func TestStackhubOptionAdapts(t *testing.T) {
 		store casaos https://example.com/casaos.zip casaos
 		store mine /srv/apps
 		store_refresh 2h
+		hsts 720h
+		password_hashes 4
 	}
 }
 *.home.example.com {
@@ -45,7 +47,7 @@ func TestStackhubOptionAdapts(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := cfg.Apps.Stackhub
-	if s.Domain != "Home.Example.com" || s.DataDir != "/srv/stackhub" || s.HTTPSPort != 8443 || s.StoreRefresh != "2h" {
+	if s.Domain != "Home.Example.com" || s.DataDir != "/srv/stackhub" || s.HTTPSPort != 8443 || s.StoreRefresh != "2h" || s.HSTS != "720h" || s.PasswordHashes != 4 {
 		t.Errorf("stackhub app = %+v", s.Config)
 	}
 	if len(s.Stores) != 2 || s.Stores[0].Format != "casaos" || s.Stores[1].Location != "/srv/apps" || s.Stores[1].Format != "" {
@@ -65,6 +67,8 @@ func TestStackhubOptionErrorsSayWhatIsWrong(t *testing.T) {
 		{"store_refresh soon", `store_refresh "soon"`},
 		{"store onlyname", "store takes a name, a location"},
 		{"domain", "wrong argument count"},
+		{"hsts forever", `hsts "forever"`},
+		{"password_hashes 0", `password_hashes "0"`},
 	} {
 		_, err := adapt(t, "{\n\tstackhub {\n\t\t"+c.body+"\n\t}\n}\n")
 		if err == nil || !strings.Contains(err.Error(), c.want) {

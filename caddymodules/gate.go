@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -30,25 +29,41 @@ func init() {
 // Secure and Path=/), HttpOnly, SameSite=Lax.
 const AppCookie = "__Host-stackhub-app"
 
+// BindCookie holds the random nonce the gate gives a signed-out browser
+// on an app host before sending it to sign in; the app-access ticket is
+// bound to it (auth.ReturnBinding), so a ticket signs in only the browser
+// that asked for it. Same flags as AppCookie.
+const BindCookie = "__Host-stackhub-bind"
+
 // Gate is StackHub's access gate in front of every app (DESIGN.md flow 2).
 // On each request it:
 //
 //  1. removes client-sent identity headers: X-Stackhub-User, -Email and
 //     -Groups in any letter case and with '_' for '-' (some app servers read
-//     x_stackhub_user as the same variable), and the '_' spellings of
-//     X-Forwarded-For/-Host/-Proto and X-Real-IP (the '-' spellings are
-//     replaced by Caddy's reverse proxy);
+//     x_stackhub_user as the same variable), the client-address and
+//     original-URL headers (X-Real-IP, Forwarded, True-Client-IP,
+//     X-Client-IP, X-Original-URL, X-Rewrite-URL, …: Caddy's reverse proxy
+//     passes them through unchanged) and the '_' spellings of
+//     X-Forwarded-For/-Host/-Proto (Caddy's reverse proxy replaces the '-'
+//     spellings from the connection); X-Real-IP is then set to Caddy's
+//     resolved client address, and the gate's own cookies are cut out of
+//     the Cookie header;
 //  2. answers /.stackhub/callback?ticket=… : redeems the portal's one-time
-//     ticket for this host, sets the app cookie and redirects to the path
-//     bound to the ticket; and /.stackhub/logout: signs out of the portal
-//     session and every app of it;
+//     ticket for this host and this browser (the nonce cookie it set before
+//     sending the browser to sign in), sets the app cookie and redirects to
+//     the path bound to the ticket; and /.stackhub/logout: a page with a
+//     button, and on a same-origin POST with its token, signs out of the
+//     portal session and every app of it;
 //  3. reads the app's policy from the registry (no reload needed when it
 //     changes) and the app cookie (auth.CheckApp: memory only, no disk, no
 //     password hashing), and decides with auth.Allowed on the request's
-//     path: allowed requests continue with X-Stackhub-User, -Email and
-//     -Groups set by us; signed-out requests to a private path get a 302 to
-//     https://my.<domain>[:port]/login?rd=<this URL>; signed-in users whom
-//     a restricted policy leaves out get a 403 page.
+//     path (auth.Decide: a path exception never lets in a path the app
+//     could read as another one; those get a 400): allowed requests
+//     continue with X-Stackhub-User, -Email and -Groups set by us;
+//     signed-out requests to a private path get the nonce cookie (see
+//     BindCookie) and a 302 to https://my.<domain>[:port]/login?rd=<this
+//     URL>#stackhub-bind=<binding>; signed-in users whom a restricted
+//     policy leaves out get a 403 page.
 //
 // The redirect's return URL is built from the request's host, which the
 // registry just matched, the configured HTTPS port and the request URI; no
@@ -70,6 +85,7 @@ type Gate struct {
 	domain   string
 	port     string // ":8443", or "" for 443
 	login    string // https://my.<domain>[:port]/login?rd=
+	hsts     string // Strict-Transport-Security value, or ""
 	log      *zap.Logger
 }
 
@@ -90,11 +106,13 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	}
 	g.login = "https://my." + g.domain + g.port + "/login?rd="
 	g.log = ctx.Logger()
-	return nil
+	g.hsts, err = p.Config.HSTSHeader()
+	return err
 }
 
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	auth.StripClientHeaders(r.Header)
+	setHSTS(w, r, g.hsts)
 	host := requestHost(r)
 	e, ok := g.registry.Lookup(host)
 	if !ok {
@@ -110,10 +128,19 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	if c, err := r.Cookie(AppCookie); err == nil {
 		id, _ = g.auth.CheckApp(c.Value, host)
 	}
-	if auth.Allowed(id, e.Policy, r.URL.Path) {
+	auth.StripCookie(r.Header, AppCookie)
+	auth.StripCookie(r.Header, BindCookie)
+	allowed, err := auth.Decide(id, e.Policy, r.URL)
+	if err != nil {
+		g.log.Info("ambiguous path refused", zap.String("host", host), zap.String("uri", r.RequestURI), zap.String("client", r.RemoteAddr))
+		return page(w, http.StatusBadRequest, "Bad address", auth.PublicMessage(err), "")
+	}
+	if allowed {
 		if id.SignedIn() {
 			auth.SetIdentityHeaders(r.Header, id)
 		}
+		ip, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
+		auth.SetClientIP(r.Header, ip)
 		return next.ServeHTTP(w, r)
 	}
 	if id.SignedIn() {
@@ -121,22 +148,27 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	// Signed out: to the portal, with the way back. The URL is ours: the
 	// host the registry matched, our port, the request's path and query.
+	// The fragment binds the ticket to this browser (see auth.ReturnBinding).
 	back := "https://" + host + g.port + r.URL.RequestURI()
+	nonce := g.browserNonce(w, r)
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Location", g.login+url.QueryEscape(back))
+	w.Header().Set("Location", g.login+url.QueryEscape(auth.ReturnWithBinding(back, nonce)))
 	w.WriteHeader(http.StatusFound)
 	return nil
 }
 
 // callback redeems a portal ticket and sets the app cookie.
 func (g *Gate) callback(w http.ResponseWriter, r *http.Request, host string) error {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
+	setPageSecurityHeaders(w.Header())
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		return page(w, http.StatusMethodNotAllowed, "Not allowed", "This address only takes the sign-in redirect.", "")
 	}
-	s, err := g.auth.RedeemTicket(r.URL.Query().Get("ticket"), host)
+	var nonce string
+	if c, err := r.Cookie(BindCookie); err == nil {
+		nonce = c.Value
+	}
+	s, err := g.auth.RedeemTicket(r.URL.Query().Get("ticket"), host, nonce)
 	if err != nil {
 		g.log.Info("app sign-in ticket refused", zap.String("host", host), zap.String("client", r.RemoteAddr), zap.Error(err))
 		return page(w, http.StatusBadRequest, "Sign-in link expired", auth.PublicMessage(err), "Open the app again from the portal: https://my."+g.domain+g.port+"/")
@@ -150,21 +182,6 @@ func (g *Gate) callback(w http.ResponseWriter, r *http.Request, host string) err
 		ret = "/"
 	}
 	w.Header().Set("Location", ret)
-	w.WriteHeader(http.StatusFound)
-	return nil
-}
-
-// logout ends the session behind the app cookie (and so every app's).
-func (g *Gate) logout(w http.ResponseWriter, r *http.Request, host string) error {
-	if c, err := r.Cookie(AppCookie); err == nil {
-		if err := g.auth.LogoutApp(c.Value, host); err != nil {
-			return caddyhttp.Error(http.StatusInternalServerError, err)
-		}
-	}
-	http.SetCookie(w, &http.Cookie{Name: AppCookie, Value: "", Path: "/", Expires: time.Unix(1, 0), MaxAge: -1,
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Location", "https://my."+g.domain+g.port+"/login")
 	w.WriteHeader(http.StatusFound)
 	return nil
 }

@@ -67,7 +67,8 @@ type Portal struct {
 	// Socket is the unix socket path; default <data>/portal.sock.
 	Socket string `json:"socket,omitempty"`
 
-	key string
+	key  string
+	hsts string
 }
 
 // portals shares one running portal per socket across config reloads.
@@ -103,6 +104,9 @@ func (h *Portal) Provision(ctx caddy.Context) error {
 		h.Socket = filepath.Join(p.Config.DataDir, "portal.sock")
 	}
 	h.key = h.Socket
+	if h.hsts, err = p.Config.HSTSHeader(); err != nil {
+		return err
+	}
 	log := ctx.Logger()
 	_, _, err = portals.LoadOrNew(h.key, func() (caddy.Destructor, error) {
 		return startPortal(p, h.Socket, log)
@@ -167,6 +171,7 @@ func (h Portal) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
 		r.Header.Set(portal.ClientIPHeader, ip)
 	}
+	setHSTS(w, r, h.hsts)
 	return next.ServeHTTP(w, r)
 }
 

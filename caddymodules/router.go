@@ -91,8 +91,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 
 func page(w http.ResponseWriter, status int, title, what, next string) error {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	setPageSecurityHeaders(w.Header())
 	w.WriteHeader(status)
 	return pageTemplate.Execute(w, struct{ Title, What, Next string }{title, what, next})
 }

@@ -43,6 +43,7 @@ type UpConfig struct {
 	HTTPSPort int
 	Admin     string
 	Bind      string // listen address of the HTTP(S) servers; empty: all
+	HSTS      string // the stackhub block's hsts option
 }
 
 // Caddyfile renders the built-in configuration.
@@ -61,8 +62,9 @@ func upCommand(cmd *cobra.Command) {
 	cmd.Flags().String("data", platform.DefaultDataDir(), "data folder (state, app data, certificates)")
 	cmd.Flags().Int("http-port", httpPort, "HTTP port (redirects to HTTPS, ACME challenges)")
 	cmd.Flags().Int("https-port", httpsPort, "HTTPS port")
-	cmd.Flags().String("admin", caddy.DefaultAdminListen, "admin endpoint address (the CLI's --address)")
+	cmd.Flags().String("admin", caddy.DefaultAdminListen, "admin endpoint address (the CLI's --address): loopback or unix//path only")
 	cmd.Flags().String("bind", "", "listen only on this address (e.g. 127.0.0.1); default: all addresses")
+	cmd.Flags().String("hsts", "off", "Strict-Transport-Security: off, on or a max-age such as 720h (off by default: the built-in configuration's certificates come from a local CA, and HSTS would stop browsers that do not trust it from clicking through)")
 	cmd.Flags().Bool("print-config", false, "print the configuration and exit")
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		u := UpConfig{}
@@ -72,6 +74,13 @@ func upCommand(cmd *cobra.Command) {
 		u.HTTPSPort, _ = c.Flags().GetInt("https-port")
 		u.Admin, _ = c.Flags().GetString("admin")
 		u.Bind, _ = c.Flags().GetString("bind")
+		if err := checkAdminAddress(u.Admin); err != nil {
+			return err
+		}
+		u.HSTS, _ = c.Flags().GetString("hsts")
+		if _, err := (platform.Config{HSTS: u.HSTS}).HSTSHeader(); err != nil {
+			return fmt.Errorf("--hsts: %v", err)
+		}
 		abs, err := filepath.Abs(u.Data)
 		if err != nil {
 			return err

@@ -480,6 +480,13 @@ func (p *Portal) authApp(c *fiber.Ctx) error {
 	if !ok {
 		return c.Redirect("/login?rd="+url.QueryEscape(rd), fiber.StatusFound)
 	}
+	bind := auth.ReturnBinding(u)
+	if bind == "" {
+		// A link without the app host's binding (the dashboard's): the
+		// app's gate gives this browser its nonce and sends it back here.
+		u.Fragment = ""
+		return c.Redirect(u.String(), fiber.StatusFound)
+	}
 	path := u.EscapedPath()
 	if path == "" {
 		path = "/"
@@ -488,7 +495,7 @@ func (p *Portal) authApp(c *fiber.Ctx) error {
 		path += "?" + u.RawQuery
 	}
 	host := strings.ToLower(u.Hostname())
-	ticket, err := p.cfg.Auth.IssueTicket(tok, host, path)
+	ticket, err := p.cfg.Auth.IssueTicket(tok, host, path, bind)
 	if err != nil {
 		if errors.Is(err, auth.ErrNoSession) {
 			return c.Redirect("/login?rd="+url.QueryEscape(rd), fiber.StatusFound)
@@ -549,10 +556,7 @@ func (p *Portal) login(c *fiber.Ctx) error {
 	rd := p.cleanRD(c.FormValue("rd"))
 	ch, err := p.cfg.Auth.Login(c.FormValue("username"), c.FormValue("password"), clientIP(c))
 	if err != nil {
-		status := fiber.StatusUnauthorized
-		if errors.Is(err, auth.ErrLocked) {
-			status = fiber.StatusTooManyRequests
-		}
+		status := refusalStatus(c, err)
 		p.cfg.Logf("portal: sign-in of %q from %s refused: %v", c.FormValue("username"), clientIP(c), err)
 		return p.render(c.Status(status), "login", view{Title: "Sign in", CSRF: p.preToken(c), RD: rd, Error: auth.PublicMessage(err)})
 	}
@@ -610,10 +614,7 @@ func (p *Portal) code(c *fiber.Ctx) error {
 		if errors.Is(err, auth.ErrChallenge) || errors.Is(err, auth.ErrWrongStep) {
 			p.clearCookie(c, LoginCookie)
 		}
-		status := fiber.StatusUnauthorized
-		if errors.Is(err, auth.ErrLocked) {
-			status = fiber.StatusTooManyRequests
-		}
+		status := refusalStatus(c, err)
 		return p.render(c.Status(status), "code", view{Title: "Two-factor code", CSRF: p.preToken(c), RD: rd, Error: auth.PublicMessage(err)})
 	}
 	p.startSession(c, s)
@@ -665,7 +666,7 @@ func (p *Portal) enrol(c *fiber.Ctx) error {
 			p.clearCookie(c, LoginCookie)
 			return p.render(c.Status(fiber.StatusBadRequest), "login", view{Title: "Sign in", CSRF: p.preToken(c), RD: rd, Error: auth.PublicMessage(err)})
 		}
-		return p.render(c.Status(fiber.StatusUnauthorized), "enrol", view{Title: "Set up two-factor sign-in", CSRF: p.preToken(c), RD: rd, Enrolment: e, Error: auth.PublicMessage(err)})
+		return p.render(c.Status(refusalStatus(c, err)), "enrol", view{Title: "Set up two-factor sign-in", CSRF: p.preToken(c), RD: rd, Enrolment: e, Error: auth.PublicMessage(err)})
 	}
 	p.startSession(c, s)
 	return p.render(c, "recovery", view{Title: "Recovery codes", Codes: codes, Next: p.next(rd)})

@@ -194,13 +194,20 @@ func TestCSRF(t *testing.T) {
 func TestHandOverOnlyToAppHosts(t *testing.T) {
 	e := newEnv(t)
 	e.signIn()
+	// Without the app host's binding (a dashboard link): to the app, whose
+	// gate gives the browser its nonce first.
 	r := e.do("GET", "/auth/app?rd="+url.QueryEscape("https://vault."+domain+":8443/a/b?c=d"), nil)
+	if loc := r.header.Get("Location"); r.status != 302 || loc != "https://vault."+domain+":8443/a/b?c=d" {
+		t.Fatalf("unbound hand-over: %d %s", r.status, loc)
+	}
+	nonce := auth.NewBrowserNonce()
+	r = e.do("GET", "/auth/app?rd="+url.QueryEscape(auth.ReturnWithBinding("https://vault."+domain+":8443/a/b?c=d", nonce)), nil)
 	loc := r.header.Get("Location")
 	if r.status != 302 || !strings.HasPrefix(loc, "https://vault."+domain+":8443/.stackhub/callback?ticket=") {
 		t.Fatalf("hand-over: %d %s", r.status, loc)
 	}
 	ticket, _ := url.Parse(loc)
-	s, err := e.a.RedeemTicket(ticket.Query().Get("ticket"), "vault."+domain)
+	s, err := e.a.RedeemTicket(ticket.Query().Get("ticket"), "vault."+domain, nonce)
 	if err != nil || s.ReturnPath != "/a/b?c=d" {
 		t.Errorf("redeem: %+v %v", s, err)
 	}

@@ -34,7 +34,9 @@ type ArchiveSource struct {
 	format Format
 	cache  string
 
-	// Client makes the requests (default: a client with a 2-minute timeout).
+	// Client makes the requests (default: a client with a 2-minute timeout
+	// that refuses loopback, link-local and foreign private addresses; see
+	// fetchGuard).
 	Client *http.Client
 	// Limits bound the download and what it unpacks to.
 	Limits Limits
@@ -143,11 +145,17 @@ func (s *ArchiveSource) Load(ctx context.Context) ([]App, error) {
 	return good, err
 }
 
-func (s *ArchiveSource) client() *http.Client {
+// client is s.Client, or by default a client with a 2-minute timeout that
+// connects only where the store URL allows (see fetchGuard).
+func (s *ArchiveSource) client() (*http.Client, error) {
 	if s.Client != nil {
-		return s.Client
+		return s.Client, nil
 	}
-	return &http.Client{Timeout: 2 * time.Minute}
+	g, err := newFetchGuard(s.url)
+	if err != nil {
+		return nil, err
+	}
+	return g.client(2 * time.Minute), nil
 }
 
 func (s *ArchiveSource) fetch(ctx context.Context, st archiveState, have bool) ([]App, error) {
@@ -164,7 +172,11 @@ func (s *ArchiveSource) fetch(ctx context.Context, st archiveState, have bool) (
 			req.Header.Set("If-Modified-Since", st.LastModified)
 		}
 	}
-	resp, err := s.client().Do(req)
+	c, err := s.client()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", s.url, err)
 	}

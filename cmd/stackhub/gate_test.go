@@ -270,10 +270,12 @@ func TestGate(t *testing.T) {
 
 	t.Run("signed out: 302 to login with the return URL", func(t *testing.T) {
 		a := anon.do("GET", alpha, nil, map[string]string{"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http", "X-Forwarded-Port": "1"})
-		want := in.portal("/login?rd=" + url.QueryEscape(alpha))
-		if a.status != 302 || a.location != want {
-			t.Fatalf("got %d %q, want 302 %q", a.status, a.location, want)
+		// The return URL carries the binding of this browser's nonce.
+		want := in.portal("/login?rd=" + url.QueryEscape(alpha+"#stackhub-bind="))
+		if a.status != 302 || !strings.HasPrefix(a.location, want) {
+			t.Fatalf("got %d %q, want 302 %q…", a.status, a.location, want)
 		}
+		checkCookieFlags(t, setCookie(t, a.header, "__Host-stackhub-bind"))
 	})
 
 	var rootSecret string
@@ -288,7 +290,18 @@ func TestGate(t *testing.T) {
 		b := in.newBrowserish()
 		a, _ := b.login("root", "root-password-1", rootSecret, "")
 		checkCookieFlags(t, setCookie(t, a.header, "__Host-stackhub-session"))
+		// A dashboard link goes to the app first, whose gate gives this
+		// browser its nonce and sends it back with the binding.
 		hand := b.get(in.portal("/auth/app?rd=" + url.QueryEscape(in.url("alpha", "/"))))
+		if hand.status != 302 || hand.location != in.url("alpha", "/") {
+			t.Fatalf("unbound hand-over: %d %s", hand.status, hand.location)
+		}
+		toLogin := b.get(hand.location)
+		relogin := b.get(toLogin.location)
+		if toLogin.status != 302 || relogin.status != 302 || !strings.HasPrefix(relogin.location, "/auth/app?rd=") {
+			t.Fatalf("via the app: %d %s, then %d %s", toLogin.status, toLogin.location, relogin.status, relogin.location)
+		}
+		hand = b.get(in.portal(relogin.location))
 		if hand.status != 302 || !strings.HasPrefix(hand.location, in.url("alpha", "/.stackhub/callback?ticket=")) {
 			t.Fatalf("hand-over: %d %s", hand.status, hand.location)
 		}
@@ -540,8 +553,14 @@ func TestGate(t *testing.T) {
 	})
 
 	t.Run("signing out from an app signs out of the portal and every app", func(t *testing.T) {
-		a := admin.get(in.url("alpha", "/.stackhub/logout"))
-		if a.status != 302 || a.location != in.portal("/login") {
+		page := admin.get(in.url("alpha", "/.stackhub/logout"))
+		tok := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(page.body)
+		if page.status != 200 || tok == nil {
+			t.Fatalf("sign-out page: %d %s", page.status, page.body)
+		}
+		a := admin.do("POST", in.url("alpha", "/.stackhub/logout"), url.Values{"token": {tok[1]}},
+			map[string]string{"Origin": in.url("alpha", ""), "Sec-Fetch-Site": "same-origin"})
+		if a.status != 303 || a.location != in.portal("/login") {
 			t.Fatalf("app sign-out: %d %s", a.status, a.location)
 		}
 		if a := admin.get(in.portal("/")); a.status != 302 {

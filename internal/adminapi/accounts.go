@@ -31,7 +31,7 @@ import (
 //	GET    /stackhub/routes                  the registry: host, upstream, policy
 //	PUT    /stackhub/policy/{app}            set an app's access policy (registry.Policy)
 func AccountsHandler(p func() *platform.Platform) http.Handler {
-	return &accounts{platform: p}
+	return guard(&accounts{platform: p})
 }
 
 type accounts struct {

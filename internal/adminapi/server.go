@@ -70,7 +70,7 @@ type AppList struct {
 
 // Handler serves the API for the platform p returns (nil while it starts).
 func Handler(p func() *platform.Platform) http.Handler {
-	return &server{platform: p}
+	return guard(&server{platform: p})
 }
 
 type server struct {

@@ -42,6 +42,7 @@ type ticket struct {
 	sess    *liveSession
 	host    string
 	path    string
+	binding string // BindingOf(the browser's nonce on host)
 	expires int64
 }
 
@@ -102,17 +103,22 @@ func validHost(h string) bool {
 
 // IssueTicket is called by the portal, for a signed-in user, to send them
 // to an app: it returns a ticket for https://<host>/.stackhub/callback.
-// The ticket is bound to this session, this host and this return path
-// (the path and query the user wanted, "/" when empty), is valid for
+// The ticket is bound to this session, this host, this return path (the
+// path and query the user wanted, "/" when empty) and binding, the
+// BindingOf the nonce the gate gave the requesting browser on host (see
+// ReturnBinding): only that browser can redeem it. It is valid for
 // TicketTTL (60 s) and can be redeemed once. The ticket does not check the
 // app's policy: the gate applies it on every request anyway.
 //
 // Tickets live in memory only: a restart within the 60 s simply makes the
 // user click again.
-func (s *Service) IssueTicket(sessionToken, host, returnPath string) (string, error) {
+func (s *Service) IssueTicket(sessionToken, host, returnPath, binding string) (string, error) {
 	sess, _, err := s.CheckSession(sessionToken)
 	if err != nil {
 		return "", err
+	}
+	if !validBinding(binding) {
+		return "", fmt.Errorf("issue app ticket: no browser binding: %w", ErrBadReturn)
 	}
 	h := normalizeHost(host)
 	if !validHost(h) {
@@ -142,7 +148,7 @@ func (s *Service) IssueTicket(sessionToken, host, returnPath string) (string, er
 			return "", fmt.Errorf("issue app ticket: %w", ErrBusy)
 		}
 	}
-	s.tickets[digest("ticket", tok)] = &ticket{sess: ls, host: h, path: returnPath, expires: now + int64(s.opts.TicketTTL)}
+	s.tickets[digest("ticket", tok)] = &ticket{sess: ls, host: h, path: returnPath, binding: binding, expires: now + int64(s.opts.TicketTTL)}
 	return tok, nil
 }
 
@@ -161,11 +167,14 @@ type AppSession struct {
 }
 
 // RedeemTicket exchanges a ticket for an app session token on host (the
-// Host of the callback request). A ticket is consumed by the first attempt,
-// successful or not, so it is single-use even under concurrent requests
-// and cannot be probed. Redeeming again for the same host and session
-// replaces the previous app token.
-func (s *Service) RedeemTicket(tok, host string) (AppSession, error) {
+// Host of the callback request), for the browser whose nonce cookie on
+// host is nonce: a ticket issued for another browser's binding is refused
+// with ErrTicketBrowser (login CSRF: an attacker's ticket opened in a
+// victim's browser). A ticket is consumed by the first attempt, successful
+// or not, so it is single-use even under concurrent requests and cannot be
+// probed. Redeeming again for the same host and session replaces the
+// previous app token.
+func (s *Service) RedeemTicket(tok, host, nonce string) (AppSession, error) {
 	if len(tok) != ticketLen {
 		return AppSession{}, ErrTicket
 	}
@@ -177,6 +186,9 @@ func (s *Service) RedeemTicket(tok, host string) (AppSession, error) {
 	delete(s.tickets, d)
 	if tk == nil || now >= tk.expires || !strings.EqualFold(tk.host, hostOnly(host)) {
 		return AppSession{}, ErrTicket
+	}
+	if nonce == "" || !ctEqual(tk.binding, BindingOf(nonce)) {
+		return AppSession{}, ErrTicketBrowser
 	}
 	ls := tk.sess
 	if ls.revoked.Load() || s.expired(ls, now) || s.live[ls.id] != ls {

@@ -99,9 +99,17 @@
 // the gate must pass the path the upstream will act on.
 //
 // Brute force: failures (passwords and codes together) are counted per
-// user name and per client address (IPv6 per /64) in memory, bounded; see
-// DefaultUserLimit and DefaultIPLimit. A locked key is refused before the
-// password is checked, so the right password does not pass either.
+// user name and client address, per address (IPv6 per /64) and per user
+// name overall (a guard that never refuses a network without failures) in
+// memory, bounded; see DefaultUserLimit, DefaultIPLimit and
+// DefaultUserTotalLimit. Each attempt reserves its slots before the
+// password is checked, so parallel guesses get no more checks than the
+// limit, and a locked key is refused before the password is checked, so
+// the right password does not pass either. At most MaxHashes password
+// hashes run at once.
+//
+// Login CSRF: a ticket is bound to a nonce the gate gave the requesting
+// browser on the app host (see ReturnWithBinding, RedeemTicket).
 //
 // Return addresses: SafeReturn accepts only paths on the current host and
 // https URLs on our own hosts, refusing the usual open-redirect tricks.

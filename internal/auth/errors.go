@@ -36,6 +36,9 @@ var (
 	// ErrTicket means an app-access ticket is unknown, used, expired or
 	// for another app.
 	ErrTicket = &Error{"this sign-in link is invalid or has expired: open the app again"}
+	// ErrTicketBrowser means a valid ticket was opened in another browser
+	// than the one that asked for it (or one without the gate's nonce).
+	ErrTicketBrowser = &Error{"this sign-in link was opened in another browser than the one that asked for it: open the app again in this browser"}
 	// ErrBadReturn is a return path a ticket cannot carry.
 	ErrBadReturn = &Error{"invalid return address"}
 	// ErrBusy means an in-memory table is full of live entries.
@@ -68,6 +71,34 @@ type LockedError struct {
 
 func (e *LockedError) Error() string {
 	return fmt.Sprintf("too many failed attempts: try again in %s", roundUp(e.RetryAfter))
+}
+
+// BusyError is returned when every password-hash slot stayed busy for the
+// whole wait (Options.MaxHashes, HashWait). It matches ErrBusy.
+type BusyError struct {
+	// RetryAfter is a fair time to wait before trying again.
+	RetryAfter time.Duration
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("StackHub is busy checking other sign-ins: try again in %s", roundUp(e.RetryAfter))
+}
+
+// Is makes errors.Is(err, ErrBusy) true.
+func (e *BusyError) Is(target error) bool { return target == ErrBusy }
+
+// RetryAfter returns how long the client should wait after err: the rest
+// of a lockout, or the wait of a busy answer. ok is false for other errors.
+func RetryAfter(err error) (d time.Duration, ok bool) {
+	var le *LockedError
+	if errors.As(err, &le) {
+		return le.RetryAfter, true
+	}
+	var be *BusyError
+	if errors.As(err, &be) {
+		return be.RetryAfter, true
+	}
+	return 0, false
 }
 
 // Is makes errors.Is(err, ErrLocked) true.

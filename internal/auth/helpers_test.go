@@ -136,13 +136,16 @@ func (e *env) login(name, secret string, at time.Time) (NewSession, error) {
 // appToken opens host for a session: ticket, then redemption.
 func (e *env) appToken(ns NewSession, host string) string {
 	e.t.Helper()
-	tk, err := e.s.IssueTicket(ns.Token, host, "/")
+	tk, err := e.s.IssueTicket(ns.Token, host, "/", BindingOf(testNonce))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	as, err := e.s.RedeemTicket(tk, host)
+	as, err := e.s.RedeemTicket(tk, host, testNonce)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return as.Token
 }
+
+// testNonce is the browser nonce of the tests' tickets.
+var testNonce = NewBrowserNonce()

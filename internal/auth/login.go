@@ -57,6 +57,11 @@ type challenge struct {
 	user    string
 	next    Next
 	expires int64
+	// pending is the TOTP secret shown to this pending sign-in (NextEnrol
+	// only). It belongs to this half-session alone: another sign-in of the
+	// same user gets its own, and only the one confirmed first becomes
+	// the user's.
+	pending string
 }
 
 // Login is the first sign-in step: user name and password. clientIP is
@@ -104,7 +109,7 @@ func (s *Service) Login(username, password, clientIP string) (Challenge, error) 
 	if err != nil {
 		return Challenge{}, fmt.Errorf("sign in as %q: %w", rec.Name, err)
 	}
-	s.users.reset(rec.Name)
+	s.pairs.reset(rec.Name + "\x00" + ipLimitKey(clientIP))
 	return Challenge{Next: NextDone, Session: &ns}, nil
 }
 
@@ -175,9 +180,9 @@ func (s *Service) secondFactor(chTok string, want Next, clientIP string, check f
 	if err != nil {
 		return NewSession{}, err
 	}
-	ipKey := ipLimitKey(clientIP)
 	now := s.now()
-	if err := s.allow(c.user, ipKey, now); err != nil {
+	at, err := s.begin(c.user, clientIP, now)
+	if err != nil {
 		return NewSession{}, fmt.Errorf("sign in as %q: %w", c.user, err)
 	}
 	var ns NewSession
@@ -194,13 +199,12 @@ func (s *Service) secondFactor(chTok string, want Next, clientIP string, check f
 	})
 	if err != nil {
 		var ue *Error
-		if errors.As(err, &ue) && (ue == ErrInvalidCode || ue == ErrInvalidRecoveryCode || ue == ErrInvalidCredentials) {
-			s.fail(c.user, ipKey, s.now())
-		}
+		at.end(errors.As(err, &ue) && (ue == ErrInvalidCode || ue == ErrInvalidRecoveryCode || ue == ErrInvalidCredentials))
 		return NewSession{}, fmt.Errorf("sign in as %q: %w", c.user, err)
 	}
+	at.end(false)
+	at.succeeded()
 	s.endChallenge(chTok)
-	s.users.reset(c.user)
 	return ns, nil
 }
 
@@ -226,21 +230,38 @@ func (s *Service) LoginRecovery(challengeToken, code, clientIP string) (NewSessi
 }
 
 // LoginEnrolment returns the TOTP enrolment (QR code URL and manual key)
-// for a sign-in at step NextEnrol. Calling it again within ChallengeTTL
-// returns the same secret.
+// for a sign-in at step NextEnrol. The secret belongs to this pending
+// sign-in: calling it again with the same token returns the same secret,
+// another sign-in of the same user gets another one.
 func (s *Service) LoginEnrolment(challengeToken string) (Enrolment, error) {
 	c, err := s.challenge(challengeToken, NextEnrol)
 	if err != nil {
 		return Enrolment{}, err
 	}
-	var secret string
-	err = s.db.Update(func(t *kv.Txn) error {
-		var err error
-		secret, err = s.pendingTxn(t, c.user, s.now())
+	err = s.db.View(func(t *kv.Txn) error {
+		if err := checkUserTxn(t, c.user); err != nil {
+			return err
+		}
+		tr, err := getTOTP(t, c.user)
+		if err == nil && tr.Secret != "" {
+			err = ErrTOTPActive // enrolled meanwhile, by another sign-in
+		}
 		return err
 	})
 	if err != nil {
 		return Enrolment{}, fmt.Errorf("set up two-factor authentication for %s: %w", c.user, err)
+	}
+	s.mu.Lock()
+	secret := ""
+	if cc := s.challenges[digest("challenge", challengeToken)]; cc != nil {
+		if cc.pending == "" {
+			cc.pending = newTOTPSecret()
+		}
+		secret = cc.pending
+	}
+	s.mu.Unlock()
+	if secret == "" {
+		return Enrolment{}, ErrChallenge
 	}
 	return s.enrolment(c.user, secret)
 }
@@ -251,7 +272,7 @@ func (s *Service) LoginEnrolment(challengeToken string) (Enrolment, error) {
 func (s *Service) LoginConfirmEnrolment(challengeToken, code, clientIP string) (NewSession, []string, error) {
 	codes := newRecoveryCodes()
 	ns, err := s.secondFactor(challengeToken, NextEnrol, clientIP, func(t *kv.Txn, c challenge, now time.Time) error {
-		return confirmTxn(t, c.user, code, now, codes)
+		return confirmSecretTxn(t, c.user, c.pending, code, now, codes)
 	})
 	if err != nil {
 		return NewSession{}, nil, err

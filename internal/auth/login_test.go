@@ -305,8 +305,8 @@ func TestLockoutRefusesRightPasswordUntilWindowPasses(t *testing.T) {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
 	}
-	// Locked: the right password is refused too, from any address.
-	_, err := e.s.Login("alice", pw, ipB)
+	// Locked: the right password is refused too, from that address.
+	_, err := e.s.Login("alice", pw, ipA)
 	var le *LockedError
 	if !errors.As(err, &le) || !errors.Is(err, ErrLocked) {
 		t.Fatalf("after %d failures: %v", DefaultUserLimit.Max, err)

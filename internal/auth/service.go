@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
@@ -32,6 +31,11 @@ const (
 	DefaultIssuer = "StackHub"
 	// RecoveryCodeCount is how many one-time recovery codes a user gets.
 	RecoveryCodeCount = 10
+	// DefaultMaxHashes: two password hashes at a time (2 × 19 MiB with
+	// DefaultArgon2), whatever the number of sign-ins in flight.
+	DefaultMaxHashes = 2
+	// DefaultHashWait is how long a sign-in waits for a free hash slot.
+	DefaultHashWait = 3 * time.Second
 )
 
 // Options configure a Service. The zero value gives the documented defaults.
@@ -48,9 +52,19 @@ type Options struct {
 	// ChallengeTTL: see DefaultChallengeTTL.
 	ChallengeTTL time.Duration
 
-	// UserLimit and IPLimit: see DefaultUserLimit and DefaultIPLimit.
-	UserLimit Limit
-	IPLimit   Limit
+	// UserLimit (per user name and address), IPLimit (per address) and
+	// UserTotalLimit (per user name, all addresses: the guard): see
+	// DefaultUserLimit, DefaultIPLimit and DefaultUserTotalLimit.
+	UserLimit      Limit
+	IPLimit        Limit
+	UserTotalLimit Limit
+
+	// MaxHashes bounds the password hashes computed at the same time (each
+	// takes Argon2.Memory); default DefaultMaxHashes. A sign-in that finds
+	// them all busy waits up to HashWait (default DefaultHashWait), then
+	// gets a *BusyError (the portal answers 429 with Retry-After).
+	MaxHashes int
+	HashWait  time.Duration
 
 	// Argon2 are the parameters for new password hashes. Default
 	// DefaultArgon2. Existing hashes keep their own parameters and are
@@ -83,6 +97,15 @@ func (o *Options) setDefaults() {
 	if o.IPLimit.Max <= 0 {
 		o.IPLimit = DefaultIPLimit
 	}
+	if o.UserTotalLimit.Max <= 0 {
+		o.UserTotalLimit = DefaultUserTotalLimit
+	}
+	if o.MaxHashes <= 0 {
+		o.MaxHashes = DefaultMaxHashes
+	}
+	if o.HashWait <= 0 {
+		o.HashWait = DefaultHashWait
+	}
 	if o.Argon2.Memory == 0 {
 		o.Argon2 = DefaultArgon2
 	}
@@ -101,13 +124,16 @@ type Service struct {
 	now  func() time.Time
 
 	// hashSem bounds concurrent argon2 computations, so a burst of sign-in
-	// attempts cannot take more than a few times the hash memory.
+	// attempts cannot take more than MaxHashes times the hash memory.
 	hashSem   chan struct{}
+	hashHook  func(delta int) // tests: called as a hash starts (+1) and ends (-1)
 	dummyOnce sync.Once
 	dummyHash string
 
-	users *limiter
-	ips   *limiter
+	pairs *limiter // user name + address
+	ips   *limiter // address
+	users *limiter // user name, all addresses (the guard)
+	nets  *limiter // user name + network: failed within the window?
 
 	// mu guards the slow-path in-memory state below and serialises the kv
 	// transactions whose outcome that state mirrors (user changes, session
@@ -133,17 +159,17 @@ func New(db *kv.DB, opts Options) (*Service, error) {
 	if err := opts.Argon2.validate(); err != nil {
 		return nil, fmt.Errorf("auth: password hash parameters: %w", err)
 	}
-	n := runtime.NumCPU()
-	if n > 4 {
-		n = 4
-	}
+	nets := newLimiter(Limit{Max: 1 << 30, Window: opts.UserTotalLimit.Window}, maxLimiterKeys)
+	nets.lastOnly = true
 	s := &Service{
 		db:         db,
 		opts:       opts,
 		now:        opts.Now,
-		hashSem:    make(chan struct{}, n),
-		users:      newLimiter(opts.UserLimit, maxLimiterKeys),
+		hashSem:    make(chan struct{}, opts.MaxHashes),
+		pairs:      newLimiter(opts.UserLimit, maxLimiterKeys),
 		ips:        newLimiter(opts.IPLimit, maxLimiterKeys),
+		users:      newLimiter(opts.UserTotalLimit, maxLimiterKeys),
+		nets:       nets,
 		live:       map[string]*liveSession{},
 		liveUsers:  map[string]*liveUser{},
 		tickets:    map[string]*ticket{},

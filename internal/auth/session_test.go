@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -297,18 +298,18 @@ func TestTicketSingleUseExpiryAndHostBinding(t *testing.T) {
 	ns, _, _ := e.enrol("alice")
 
 	// Redeemed once, with the bound return path.
-	tk, err := e.s.IssueTicket(ns.Token, "Vault.Home.Example", "/some/page?x=1")
+	tk, err := e.s.IssueTicket(ns.Token, "Vault.Home.Example", "/some/page?x=1", BindingOf(testNonce))
 	if err != nil {
 		t.Fatal(err)
 	}
-	as, err := e.s.RedeemTicket(tk, "vault.home.example:443")
+	as, err := e.s.RedeemTicket(tk, "vault.home.example:443", testNonce)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if as.ReturnPath != "/some/page?x=1" || as.Identity.User != "alice" || !as.Expires.Equal(ns.Session.Expires) {
 		t.Fatalf("redeemed %+v", as)
 	}
-	if _, err := e.s.RedeemTicket(tk, vault); !errors.Is(err, ErrTicket) {
+	if _, err := e.s.RedeemTicket(tk, vault, testNonce); !errors.Is(err, ErrTicket) {
 		t.Fatalf("second redemption: %v", err)
 	}
 
@@ -336,35 +337,35 @@ func TestTicketSingleUseExpiryAndHostBinding(t *testing.T) {
 
 	// A ticket for one host cannot be redeemed on another, and the attempt
 	// uses it up.
-	tk, _ = e.s.IssueTicket(ns.Token, vault, "/")
-	if _, err := e.s.RedeemTicket(tk, wiki); !errors.Is(err, ErrTicket) {
+	tk, _ = e.s.IssueTicket(ns.Token, vault, "/", BindingOf(testNonce))
+	if _, err := e.s.RedeemTicket(tk, wiki, testNonce); !errors.Is(err, ErrTicket) {
 		t.Fatalf("redeemed on another host: %v", err)
 	}
-	if _, err := e.s.RedeemTicket(tk, vault); !errors.Is(err, ErrTicket) {
+	if _, err := e.s.RedeemTicket(tk, vault, testNonce); !errors.Is(err, ErrTicket) {
 		t.Fatalf("redeemed after a failed attempt: %v", err)
 	}
 
 	// Expiry: 60 s.
-	tk, _ = e.s.IssueTicket(ns.Token, vault, "/")
+	tk, _ = e.s.IssueTicket(ns.Token, vault, "/", BindingOf(testNonce))
 	e.clk.Add(DefaultTicketTTL)
-	if _, err := e.s.RedeemTicket(tk, vault); !errors.Is(err, ErrTicket) {
+	if _, err := e.s.RedeemTicket(tk, vault, testNonce); !errors.Is(err, ErrTicket) {
 		t.Fatalf("expired ticket: %v", err)
 	}
-	tk, _ = e.s.IssueTicket(ns.Token, vault, "/")
+	tk, _ = e.s.IssueTicket(ns.Token, vault, "/", BindingOf(testNonce))
 	e.clk.Add(DefaultTicketTTL - time.Second)
-	if _, err := e.s.RedeemTicket(tk, vault); err != nil {
+	if _, err := e.s.RedeemTicket(tk, vault, testNonce); err != nil {
 		t.Fatalf("ticket within its lifetime: %v", err)
 	}
 
 	// A ticket of a revoked session is worthless.
-	tk, _ = e.s.IssueTicket(ns.Token, wiki, "/")
+	tk, _ = e.s.IssueTicket(ns.Token, wiki, "/", BindingOf(testNonce))
 	if err := e.s.Logout(ns.Token); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.s.RedeemTicket(tk, wiki); err == nil {
+	if _, err := e.s.RedeemTicket(tk, wiki, testNonce); err == nil {
 		t.Fatal("ticket of a revoked session redeemed")
 	}
-	if _, err := e.s.IssueTicket(ns.Token, wiki, "/"); !errors.Is(err, ErrNoSession) {
+	if _, err := e.s.IssueTicket(ns.Token, wiki, "/", BindingOf(testNonce)); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("ticket for a revoked session: %v", err)
 	}
 }
@@ -374,14 +375,14 @@ func TestTicketRefusesUnsafeReturnPaths(t *testing.T) {
 	e.addUser("alice", RoleAdmin)
 	ns, _, _ := e.enrol("alice")
 	for _, p := range []string{"//evil.example/", "/\\evil.example", "https://evil.example/", "javascript:alert(1)", "/%2f%2fevil.example", "relative"} {
-		if _, err := e.s.IssueTicket(ns.Token, vault, p); !errors.Is(err, ErrBadReturn) {
+		if _, err := e.s.IssueTicket(ns.Token, vault, p, BindingOf(testNonce)); !errors.Is(err, ErrBadReturn) {
 			t.Fatalf("return path %q: %v", p, err)
 		}
 	}
-	if _, err := e.s.IssueTicket(ns.Token, "evil/host", "/"); !errors.Is(err, ErrBadReturn) {
+	if _, err := e.s.IssueTicket(ns.Token, "evil/host", "/", BindingOf(testNonce)); !errors.Is(err, ErrBadReturn) {
 		t.Fatalf("bad host: %v", err)
 	}
-	if _, err := e.s.IssueTicket("no such session token", vault, "/"); !errors.Is(err, ErrNoSession) {
+	if _, err := e.s.IssueTicket("no such session token", vault, "/", BindingOf(testNonce)); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("no session: %v", err)
 	}
 }
@@ -549,4 +550,33 @@ func TestCheckAppConcurrentWithChanges(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+// TestTicketRedeemsOnlyInTheBrowserThatAskedForIt is login CSRF: the
+// attacker's own ticket, opened in a victim's browser (no nonce, or the
+// victim's own nonce), signs nobody in, and the ticket is gone.
+func TestTicketRedeemsOnlyInTheBrowserThatAskedForIt(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("mallory", RoleMember)
+	ns, _, _ := e.enrol("mallory")
+	attackerNonce, victimNonce := NewBrowserNonce(), NewBrowserNonce()
+	for _, nonce := range []string{"", victimNonce} {
+		tk, err := e.s.IssueTicket(ns.Token, vault, "/", BindingOf(attackerNonce))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if as, err := e.s.RedeemTicket(tk, vault, nonce); !errors.Is(err, ErrTicketBrowser) || as.Token != "" {
+			t.Errorf("victim's browser (nonce %q) redeemed the attacker's ticket: %+v %v", nonce, as, err)
+		}
+		if _, err := e.s.RedeemTicket(tk, vault, attackerNonce); !errors.Is(err, ErrTicket) {
+			t.Errorf("ticket survived a refused redemption: %v", err)
+		}
+	}
+	if _, err := e.s.IssueTicket(ns.Token, vault, "/", ""); !errors.Is(err, ErrBadReturn) {
+		t.Errorf("unbound ticket issued: %v", err)
+	}
+	u, _ := url.Parse(ReturnWithBinding("https://vault.home.example/x?y=1#old", attackerNonce))
+	if u.Path != "/x" || u.RawQuery != "y=1" || ReturnBinding(u) != BindingOf(attackerNonce) {
+		t.Errorf("return URL %s: binding %q", u, ReturnBinding(u))
+	}
 }

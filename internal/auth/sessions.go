@@ -376,6 +376,8 @@ func (s *Service) Maintain() error {
 	n := now.UnixNano()
 	s.users.prune(n)
 	s.ips.prune(n)
+	s.pairs.prune(n)
+	s.nets.prune(n)
 	type flush struct {
 		id string
 		at time.Time

@@ -197,6 +197,28 @@ func confirmTxn(t *kv.Txn, name, code string, now time.Time, codes []string) err
 	return t.Put(keyTOTP+name, tr)
 }
 
+// confirmSecretTxn activates secret (a pending sign-in's own) when code is
+// valid for it and the user has no active secret yet: the first
+// half-session to confirm wins, every other one's secret stays unused.
+func confirmSecretTxn(t *kv.Txn, name, secret, code string, now time.Time, codes []string) error {
+	if secret == "" {
+		return ErrTOTPNotEnrolled
+	}
+	tr, err := getTOTP(t, name)
+	if err != nil {
+		return err
+	}
+	if tr.Secret != "" {
+		return ErrTOTPActive
+	}
+	st, ok := matchTOTP(secret, code, now, -1)
+	if !ok {
+		return ErrInvalidCode
+	}
+	*tr = totpRecord{Secret: secret, LastStep: st, Recovery: recoveryDigests(name, codes)}
+	return t.Put(keyTOTP+name, tr)
+}
+
 // verifyTOTPTxn checks code against the active secret and the replay guard
 // and, on success, stores the accepted step in the same transaction. The
 // caller creates the session in that transaction too, so "code accepted"

@@ -195,7 +195,9 @@ func (s *Service) CreateUser(n NewUser) (User, error) {
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
-	rec.PasswordHash = s.hashPassword(n.Password)
+	if rec.PasswordHash, err = s.hashPassword(n.Password); err != nil {
+		return User{}, fmt.Errorf("create user %s: %w", rec.Name, err)
+	}
 	err = s.db.Update(func(t *kv.Txn) error {
 		if err := t.Get(keyUser+rec.Name, &userRecord{}); err == nil {
 			return ErrUserExists
@@ -273,7 +275,9 @@ func (s *Service) CreateFirstAdmin(setupToken string, n NewUser) (User, error) {
 	if err := s.checkSetupToken(setupToken); err != nil {
 		return User{}, fmt.Errorf("first-run setup: %w", err)
 	}
-	rec.PasswordHash = s.hashPassword(n.Password)
+	if rec.PasswordHash, err = s.hashPassword(n.Password); err != nil {
+		return User{}, fmt.Errorf("first-run setup: %w", err)
+	}
 	err = s.db.Update(func(t *kv.Txn) error {
 		if err := checkSetupTxn(t, setupToken); err != nil {
 			return err
@@ -524,7 +528,10 @@ func (s *Service) SetPassword(name, password string) error {
 	if err := checkPasswordPolicy(n, password); err != nil {
 		return fmt.Errorf("set password of %s: %w", n, err)
 	}
-	h := s.hashPassword(password)
+	h, err := s.hashPassword(password)
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", n, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err = s.db.Update(func(t *kv.Txn) error {
@@ -561,22 +568,27 @@ func (s *Service) checkPassword(name, password, clientIP string) (*userRecord, e
 	if len(n) > 64 {
 		n = n[:64] // bound the limiter key; such a name is invalid anyway
 	}
-	ipKey := ipLimitKey(clientIP)
-	now := s.now()
-	if err := s.allow(n, ipKey, now); err != nil {
+	// The attempt takes its rate-limit slots before anything is checked,
+	// so parallel guesses get no more checks than the limit.
+	at, err := s.begin(n, clientIP, s.now())
+	if err != nil {
 		return nil, fmt.Errorf("sign in as %q: %w", n, err)
 	}
+	failed := false
+	defer func() { at.end(failed) }()
 	fail := func() (*userRecord, error) {
-		s.fail(n, ipKey, s.now())
+		failed = true
 		return nil, fmt.Errorf("sign in as %q: %w", n, ErrInvalidCredentials)
 	}
 	if len(password) > MaxPasswordBytes {
 		return fail()
 	}
 	var rec userRecord
-	err := s.db.View(func(t *kv.Txn) error { return getUser(t, n, &rec) })
+	err = s.db.View(func(t *kv.Txn) error { return getUser(t, n, &rec) })
 	if errors.Is(err, ErrUserNotFound) || (err == nil && rec.PasswordHash == "") {
-		s.burnHash(password)
+		if err := s.burnHash(password); err != nil {
+			return nil, fmt.Errorf("sign in as %q: %w", n, err)
+		}
 		return fail()
 	}
 	if err != nil {
@@ -592,18 +604,19 @@ func (s *Service) checkPassword(name, password, clientIP string) (*userRecord, e
 	if rehash {
 		// Upgrade the hash to the current parameters while we have the
 		// password. A failure here is not a sign-in failure.
-		h := s.hashPassword(password)
-		_ = s.db.Update(func(t *kv.Txn) error {
-			var cur userRecord
-			if err := getUser(t, n, &cur); err != nil {
-				return err
-			}
-			if cur.PasswordHash != rec.PasswordHash {
-				return nil // changed meanwhile
-			}
-			cur.PasswordHash = h
-			return t.Put(keyUser+n, &cur)
-		})
+		if h, err := s.hashPassword(password); err == nil {
+			_ = s.db.Update(func(t *kv.Txn) error {
+				var cur userRecord
+				if err := getUser(t, n, &cur); err != nil {
+					return err
+				}
+				if cur.PasswordHash != rec.PasswordHash {
+					return nil // changed meanwhile
+				}
+				cur.PasswordHash = h
+				return t.Put(keyUser+n, &cur)
+			})
+		}
 	}
 	return &rec, nil
 }

@@ -52,6 +52,11 @@ type Config struct {
 	Stores []StoreConfig `json:"stores,omitempty"`
 	// StoreRefresh is how often stores are refreshed ("6h" by default).
 	StoreRefresh string `json:"store_refresh,omitempty"`
+	// HSTS: "" (auto), "off", "on" or a max-age duration; see HSTSHeader.
+	HSTS string `json:"hsts,omitempty"`
+	// PasswordHashes bounds the password hashes computed at once (each
+	// takes 19 MiB); default auth.DefaultMaxHashes (2).
+	PasswordHashes int `json:"password_hashes,omitempty"`
 }
 
 // StoreConfig is one app store, from the Caddyfile or added at run time.
@@ -152,7 +157,7 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 		return nil, fmt.Errorf("stackhub: %w", err)
 	}
 	p := &Platform{Config: cfg, DB: db, Registry: registry.New(), ACME: dns.NewACMEStore(), Log: log}
-	p.Auth, err = auth.New(db, auth.Options{Issuer: "StackHub (" + cfg.Domain + ")"})
+	p.Auth, err = auth.New(db, auth.Options{Issuer: "StackHub (" + cfg.Domain + ")", MaxHashes: cfg.PasswordHashes})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("stackhub: accounts: %w", err)
