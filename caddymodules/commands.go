@@ -24,13 +24,13 @@ import (
 )
 
 func init() {
-	caddycmd.RegisterCommand(caddycmd.Command{
+	registerCommand(caddycmd.Command{
 		Name:      "apps",
 		Short:     "Install and manage apps of a running StackHub",
 		Long:      "Install, list, start, stop, restart, remove apps and read their logs, through the admin API of a running StackHub (`stackhub up` or `stackhub run`).",
 		CobraFunc: appsCommand,
 	})
-	caddycmd.RegisterCommand(caddycmd.Command{
+	registerCommand(caddycmd.Command{
 		Name:      "store",
 		Short:     "Browse the app stores of a running StackHub",
 		CobraFunc: storeCommand,
