@@ -728,6 +728,9 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogOptions, w io.Wri
 	if err != nil {
 		return fmt.Errorf("logs %s: %w", id, err)
 	}
+	if opts.Follow {
+		return m.followLogs(ctx, id, opts, w)
+	}
 	return m.engine.Logs(ctx, rec.Project, opts, w)
 }
 

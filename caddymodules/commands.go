@@ -210,7 +210,7 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 
 	logs := &cobra.Command{
 		Use:   "logs <app> [-f]",
-		Short: "Print an app's logs",
+		Short: "Print an app's logs; -f follows them across restarts until Ctrl-C",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			follow, _ := c.Flags().GetBool("follow")
