@@ -89,12 +89,11 @@ func (r *Renderer) NoApp(w http.ResponseWriter, host string) error {
 // Start button (it leads to the portal, which asks to confirm and checks
 // the session and its CSRF token); others are told whom to ask.
 func (r *Renderer) Stopped(w http.ResponseWriter, app, user string, admin bool) error {
-	p := Page{Title: "App stopped", What: "The app " + app + " is stopped.", User: user, App: app}
+	p := Page{Title: "App stopped", What: "The app " + app + " is stopped.", User: user, App: app,
+		Next: "An admin can start it from the portal, or with", Command: "stackhub apps start " + app}
 	if admin {
 		p.StartApp = true
-		p.Next, p.Command = "Start it here, or with", "stackhub apps start "+app
-	} else {
-		p.Next = "An admin can start it again."
+		p.Next = "Start it here, or with"
 	}
 	return r.Write(w, http.StatusServiceUnavailable, p)
 }
