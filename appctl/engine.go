@@ -71,7 +71,8 @@ type LoadSpec struct {
 // LogOptions selects an app's logs.
 type LogOptions struct {
 	Follow   bool
-	Tail     string // number of lines from the end, or "all"
+	Tail     string    // number of lines from the end, or "all"
+	Since    time.Time // only lines from then on, when set
 	Services []string
 }
 
@@ -277,7 +278,11 @@ func (e *composeEngine) Logs(ctx context.Context, name string, opts LogOptions, 
 	if tail == "" {
 		tail = "all"
 	}
-	return svc.Logs(ctx, name, &logWriter{w: w}, api.LogOptions{Follow: opts.Follow, Tail: tail, Services: opts.Services})
+	since := ""
+	if !opts.Since.IsZero() {
+		since = opts.Since.Format(time.RFC3339Nano)
+	}
+	return svc.Logs(ctx, name, &logWriter{w: w}, api.LogOptions{Follow: opts.Follow, Tail: tail, Since: since, Services: opts.Services})
 }
 
 func (e *composeEngine) Ps(ctx context.Context, name string) ([]api.ContainerSummary, error) {

@@ -312,12 +312,15 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	failpoint("install-after-record")
 
 	if err := m.converge(ctx, &rec, p, progress); err != nil {
+		// The evidence goes with the containers: read it first.
+		evidence := m.gatherEvidence(context.WithoutCancel(ctx), &rec)
 		// A first install leaves nothing behind; a reinstall over data kept
 		// with --keep-data keeps that data.
 		m.rollback(context.WithoutCancel(ctx), &rec, os.IsNotExist(existed), progress)
 		m.db.Delete(recordKey(app.ID))
-		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
+		return Record{}, m.installFailed(&rec, err, evidence)
 	}
+	m.forgetInstallFailure(app.ID)
 	rec.State = StateInstalled
 	rec.UpdatedAt = time.Now().UTC()
 	if err := m.db.Put(recordKey(app.ID), rec); err != nil {
@@ -523,7 +526,7 @@ func explainUpError(err error) error {
 	case strings.Contains(msg, "port is already allocated"), strings.Contains(msg, "address already in use"):
 		return fmt.Errorf("a port this app publishes is already in use on the host: stop what uses it, or change the app's ports: %w", err)
 	case strings.Contains(msg, "unhealthy"):
-		return fmt.Errorf("a service of the app did not become healthy: `stackhub apps logs APP` shows why: %w", err)
+		return fmt.Errorf("a service of the app did not become healthy: %w", err)
 	}
 	return fmt.Errorf("start containers: %w", err)
 }
@@ -554,7 +557,7 @@ func (m *Manager) waitUpstream(ctx context.Context, rec *Record) (string, error)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	return "", fmt.Errorf("the web UI of service %s did not accept connections on port %d within %s (%v): `stackhub apps logs %s` shows why", rec.MainSvc, rec.MainPort, m.cfg.WaitTimeout, lastErr, rec.ID)
+	return "", fmt.Errorf("the web UI of service %s did not accept connections on port %d within %s (%v): `stackhub apps logs %s` shows its logs", rec.MainSvc, rec.MainPort, m.cfg.WaitTimeout, lastErr, rec.ID)
 }
 
 // upstream is the main service's address on the platform network.
@@ -760,6 +763,9 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogOptions, w io.Wri
 	rec, err := m.get(id)
 	if err != nil {
 		return fmt.Errorf("logs %s: %w", id, err)
+	}
+	if opts.Follow {
+		return m.followLogs(ctx, id, opts, w)
 	}
 	return m.engine.Logs(ctx, rec.Project, opts, w)
 }

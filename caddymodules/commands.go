@@ -24,13 +24,13 @@ import (
 )
 
 func init() {
-	caddycmd.RegisterCommand(caddycmd.Command{
+	registerCommand(caddycmd.Command{
 		Name:      "apps",
 		Short:     "Install and manage apps of a running StackHub",
 		Long:      "Install, list, start, stop, restart, remove apps and read their logs, through the admin API of a running StackHub (`stackhub up` or `stackhub run`).",
 		CobraFunc: appsCommand,
 	})
-	caddycmd.RegisterCommand(caddycmd.Command{
+	registerCommand(caddycmd.Command{
 		Name:      "store",
 		Short:     "Browse the app stores of a running StackHub",
 		CobraFunc: storeCommand,
@@ -94,9 +94,12 @@ func appsCommand(cmd *cobra.Command) {
 	}
 
 	install := &cobra.Command{
-		Use:   "install <app | path> [--set KEY=VALUE …]",
+		Use:   "install <ID | STORE/ID | path> [--set KEY=VALUE …]",
 		Short: "Install an app of the stores, or your own app folder or compose file",
-		Args:  cobra.ExactArgs(1),
+		Long: `Install an app of the stores (ID, or STORE/ID when several stores have it:
+umbrel/vaultwarden), or your own app folder or compose file. An argument is a
+path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			sets, _ := c.Flags().GetStringArray("set")
 			values := map[string]string{}
@@ -115,14 +118,16 @@ func appsCommand(cmd *cobra.Command) {
 			if public, _ := c.Flags().GetBool("public"); public {
 				req.Policy = &registry.Policy{Access: registry.Public}
 			}
+			from := "from the stores"
 			if local, err := readLocalApp(args[0]); err != nil {
 				return err
 			} else if local != nil {
 				req.Local = local
+				from = "from disk"
 			} else {
 				req.Ref = args[0]
 			}
-			fmt.Fprintf(c.OutOrStdout(), "Installing %s …\n", args[0])
+			fmt.Fprintf(c.OutOrStdout(), "Installing %s %s …\n", args[0], from)
 			final, err := adminClient(c).Install(req, printer(c))
 			if err != nil {
 				return err
@@ -207,7 +212,7 @@ func appsCommand(cmd *cobra.Command) {
 
 	logs := &cobra.Command{
 		Use:   "logs <app> [-f]",
-		Short: "Print an app's logs",
+		Short: "Print an app's logs; -f follows them across restarts until Ctrl-C",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			follow, _ := c.Flags().GetBool("follow")
@@ -242,14 +247,17 @@ func accessOf(p registry.Policy) string {
 	return string(p.Access)
 }
 
-// readLocalApp reads arg as the user's own app when it names a file or
-// folder on disk; it returns nil for a store reference.
+// readLocalApp reads arg as the user's own app when it is a path; it
+// returns nil for a store reference (ID or STORE/ID). See localPath.
 func readLocalApp(arg string) (*adminapi.LocalApp, error) {
-	if _, err := os.Stat(arg); err != nil {
-		if errors.Is(err, os.ErrNotExist) && (strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".yml") || strings.HasSuffix(arg, ".yaml")) {
-			return nil, fmt.Errorf("no app folder or compose file at %s", arg)
-		}
+	if !localPath(arg) {
 		return nil, nil
+	}
+	if _, err := os.Stat(arg); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no app folder or compose file at %s (for a store's app, write ID or STORE/ID, e.g. umbrel/vaultwarden)", arg)
+		}
+		return nil, err
 	}
 	app, err := stores.ReadPath(arg)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	caddycmd.RegisterCommand(caddycmd.Command{
+	registerCommand(caddycmd.Command{
 		Name:      "dns",
 		Short:     "Inspect the DNS zone of a running StackHub",
 		Long:      "Inspect the DNS zone StackHub serves (the `dns` block of the stackhub options), through the admin API of a running StackHub.",

@@ -132,7 +132,7 @@ func startPortal(p *platform.Platform, socket string, log *zap.Logger) (runningP
 	}
 	sugar := log.Sugar()
 	pt := portal.New(portal.Config{
-		Auth: p.Auth, Registry: p.Registry, Policies: p.Apps, Domain: p.Config.Domain, HTTPSPort: p.Config.HTTPSPort,
+		Auth: p.Auth, Registry: p.Registry, Policies: p.Apps, Starter: p.Apps, Domain: p.Config.Domain, HTTPSPort: p.Config.HTTPSPort,
 		Logf: sugar.Infof,
 	})
 	go func() {

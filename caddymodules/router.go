@@ -2,7 +2,6 @@ package caddymodules
 
 import (
 	"fmt"
-	"html/template"
 	"net"
 	"net/http"
 	"strings"
@@ -12,7 +11,10 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/stackhub/stackhub/internal/auth"
+	"github.com/stackhub/stackhub/internal/pages"
 	"github.com/stackhub/stackhub/internal/registry"
+	"github.com/stackhub/stackhub/portal"
 )
 
 func init() {
@@ -28,7 +30,8 @@ const upstreamVar = "stackhub.upstream"
 // Router looks the request's host up in the app registry. A published app
 // goes on to the next handler (normally `reverse_proxy { dynamic stackhub }`)
 // with its upstream in a request variable; an unknown host gets a 404 page,
-// a stopped app a 503 page that says how to start it.
+// a stopped app a 503 page that says how to start it (internal/pages: in
+// the portal's look, with a Start button for admins).
 //
 // The registry is read on every request, so installing or removing an app
 // changes routing at once, with no config reload (DESIGN.md invariant 1).
@@ -43,6 +46,8 @@ const upstreamVar = "stackhub.upstream"
 //	}
 type Router struct {
 	registry *registry.Registry
+	auth     *auth.Service
+	pages    *pages.Renderer
 }
 
 // CaddyModule returns the Caddy module information.
@@ -56,8 +61,17 @@ func (rt *Router) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	rt.registry = p.Registry
+	rt.registry, rt.auth = p.Registry, p.Auth
+	rt.pages = pages.New(portal.Stylesheet(), portalOrigin(p.Config.Domain, p.Config.HTTPSPort))
 	return nil
+}
+
+// portalOrigin is https://my.<domain>[:port].
+func portalOrigin(domain string, httpsPort int) string {
+	if httpsPort != 0 && httpsPort != 443 {
+		return fmt.Sprintf("https://my.%s:%d", domain, httpsPort)
+	}
+	return "https://my." + domain
 }
 
 func (rt Router) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
@@ -65,9 +79,15 @@ func (rt Router) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	e, ok := rt.registry.Lookup(host)
 	switch {
 	case !ok:
-		return page(w, http.StatusNotFound, "No app here", fmt.Sprintf("No app is installed at %s.", host), "Install one with `stackhub apps install APP`, or check the address.")
+		return rt.pages.NoApp(w, host)
 	case e.Upstream == "":
-		return page(w, http.StatusServiceUnavailable, "App stopped", fmt.Sprintf("The app %s is stopped.", e.App), fmt.Sprintf("Start it with `stackhub apps start %s`.", e.App))
+		// The gate let the request through; who asks decides whether the
+		// page offers the Start button (admins only).
+		var id auth.Identity
+		if c, err := r.Cookie(AppCookie); err == nil {
+			id, _ = rt.auth.CheckApp(c.Value, host)
+		}
+		return rt.pages.Stopped(w, e.App, id.User, id.IsAdmin())
 	}
 	caddyhttp.SetVar(r.Context(), upstreamVar, e.Upstream)
 	return next.ServeHTTP(w, r)
@@ -82,18 +102,13 @@ func requestHost(r *http.Request) string {
 	return strings.ToLower(strings.TrimSuffix(host, "."))
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{{.Title}} · StackHub</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}code{background:#f3f3f3;padding:.1rem .3rem}</style>
-</head><body><h1>{{.Title}}</h1><p>{{.What}}</p><p>{{.Next}}</p></body></html>
-`))
+// plainPages renders the gate's messages (not allowed, sign-in link
+// expired) in the portal's look.
+var plainPages = pages.New(portal.Stylesheet(), "")
 
 func page(w http.ResponseWriter, status int, title, what, next string) error {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	setPageSecurityHeaders(w.Header())
-	w.WriteHeader(status)
-	return pageTemplate.Execute(w, struct{ Title, What, Next string }{title, what, next})
+	setPageSecurityHeaders(w.Header()) // pages.Write sets its own, stricter CSP over this one
+	return plainPages.Write(w, status, pages.Page{Title: title, What: what, Next: next})
 }
 
 // UnmarshalCaddyfile reads `stackhub_router` (it takes no arguments).

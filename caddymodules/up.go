@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	caddycmd.RegisterCommand(caddycmd.Command{
+	registerCommand(caddycmd.Command{
 		Name:  "up",
 		Short: "Run StackHub with a built-in configuration (no Caddyfile needed)",
 		Long: `Runs StackHub with its built-in configuration: apps at https://<app>.<domain>

@@ -22,7 +22,7 @@ import (
 
 func init() {
 	caddy.RegisterModule(AccountsAPI{})
-	caddycmd.RegisterCommand(caddycmd.Command{
+	registerCommand(caddycmd.Command{
 		Name:  "user",
 		Short: "Manage the users of a running StackHub",
 		Long: `Add, list, change and remove users through the admin API of a running StackHub.
@@ -30,7 +30,7 @@ The first admin can be created here without the setup token: reaching the
 admin endpoint already means access to the machine.`,
 		CobraFunc: userCommand,
 	})
-	caddycmd.RegisterCommand(caddycmd.Command{
+	registerCommand(caddycmd.Command{
 		Name:      "access",
 		Short:     "Show or set who may open each app of a running StackHub",
 		CobraFunc: accessCommand,

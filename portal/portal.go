@@ -21,6 +21,8 @@
 //	GET  /auth/app?rd=<URL>     hand-over: a ticket for the app host, then
 //	                            302 to https://<app>/.stackhub/callback?ticket=…
 //	GET  /admin, POST /admin/…  users and app access (admins)
+//	GET  /admin/apps/<app>/start, POST   start a stopped app (admins; the
+//	                            "app stopped" page of the app's host links here)
 //	/api/…                      the same as JSON (admins; X-CSRF-Token header)
 //
 // # Cookies
@@ -94,6 +96,8 @@ type Config struct {
 	Registry *registry.Registry
 	// Policies saves the access policies set in the admin pages and API.
 	Policies PolicyStore
+	// Starter starts stopped apps from the start page (may be nil).
+	Starter AppStarter
 	// Domain is the base domain: the portal is at my.<Domain>, apps at
 	// <app>.<Domain>.
 	Domain string
@@ -194,6 +198,8 @@ func (p *Portal) routes() {
 	a.Post("/admin/users/:name/delete", p.signedIn, p.admin, p.csrf, p.adminDeleteUser)
 	a.Post("/admin/users/:name/reset-totp", p.signedIn, p.admin, p.csrf, p.adminResetTOTP)
 	a.Post("/admin/apps/:app/policy", p.signedIn, p.admin, p.csrf, p.adminPolicy)
+	a.Get("/admin/apps/:app/start", p.signedIn, p.admin, p.appStartPage)
+	a.Post("/admin/apps/:app/start", p.signedIn, p.admin, p.csrf, p.appStart)
 
 	api := a.Group("/api", p.signedIn, p.admin, p.csrf)
 	p.apiRoutes(api)

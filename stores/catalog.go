@@ -246,8 +246,9 @@ func (c *Catalog) Apps() []App {
 	return out
 }
 
-// Find returns the app named ref: "store/id", or "id" for the first store
-// (in the order added) that has it.
+// Find returns the app named ref: "store/id", or "id" when exactly one
+// store has it. An id several stores have is an error that lists the
+// STORE/ID forms to choose from.
 func (c *Catalog) Find(ref string) (App, error) {
 	store, id, qualified := strings.Cut(ref, "/")
 	if !qualified {
@@ -255,22 +256,32 @@ func (c *Catalog) Find(ref string) (App, error) {
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	var found []App
+	var refs []string // STORE/ID of each found app
 	for _, n := range c.order {
 		if store != "" && n != store {
 			continue
 		}
 		for _, a := range c.apps[n] {
 			if a.ID == id {
-				return a, nil
+				found = append(found, a)
+				refs = append(refs, n+"/"+a.ID)
+				break
 			}
 		}
 	}
+	switch {
+	case len(found) == 1:
+		return found[0], nil
+	case len(found) > 1:
+		return App{}, fmt.Errorf("app %q is in several stores: name one as STORE/ID: %s", id, strings.Join(refs, ", "))
+	}
 	if store != "" {
 		if _, ok := c.source[store]; !ok {
-			return App{}, fmt.Errorf("no store named %q: `stackhub store list` shows the stores", store)
+			return App{}, fmt.Errorf("no store named %q: `stackhub store list` shows the stores (a folder on disk is written ./%s)", store, ref)
 		}
 	}
-	return App{}, fmt.Errorf("no app %q in the stores: `stackhub store search WORD` finds apps, or pass the path of an app folder or compose file", ref)
+	return App{}, fmt.Errorf("no app %q in the stores: `stackhub store search WORD` finds apps, or pass the path of an app folder or compose file (./FOLDER)", ref)
 }
 
 //go:embed all:builtin

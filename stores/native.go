@@ -8,8 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -45,9 +43,11 @@ type nativeMeta struct {
 
 // composeDoc is the part of a compose file the readers look at.
 type composeDoc struct {
+	Name     string `yaml:"name"`
 	Services map[string]struct {
-		Image string `yaml:"image"`
-		Ports []any  `yaml:"ports"`
+		Image  string `yaml:"image"`
+		Ports  []any  `yaml:"ports"`
+		Expose []any  `yaml:"expose"`
 	} `yaml:"services"`
 	Meta *nativeMeta `yaml:"x-stackhub"`
 }
@@ -150,11 +150,15 @@ func parseNative(compose []byte, id string) (App, error) {
 	if doc.Meta != nil {
 		meta = *doc.Meta
 	}
-	if meta.ID != "" {
+	switch {
+	case meta.ID != "":
 		id = meta.ID
+	case doc.Name != "":
+		// A plain compose file names its project: that is the app the user means.
+		id = sanitizeID(doc.Name)
 	}
 	if !ValidID(id) {
-		return App{}, fmt.Errorf("app id %q is not a DNS label: use lower case letters, digits and '-' (set x-stackhub.id)", id)
+		return App{}, fmt.Errorf("app id %q is not a DNS label: use lower case letters, digits and '-' (set the top-level name: or x-stackhub.id)", id)
 	}
 	app := App{
 		ID: id, Name: meta.Name, Tagline: meta.Tagline, Description: meta.Description,
@@ -166,18 +170,28 @@ func parseNative(compose []byte, id string) (App, error) {
 	if app.Name == "" {
 		app.Name = id
 	}
-	if app.MainService == "" {
-		app.MainService = guessMainService(doc)
-	}
-	svc, ok := doc.Services[app.MainService]
-	if !ok {
-		return App{}, fmt.Errorf("x-stackhub.main.service %q is not a service of the compose file", app.MainService)
-	}
-	if app.MainPort == 0 && !app.NoWebUI {
-		app.MainPort = firstTargetPort(svc.Ports)
-	}
-	if (app.MainPort <= 0 && !app.NoWebUI) || app.MainPort < 0 || app.MainPort > 65535 {
-		return App{}, fmt.Errorf("cannot tell which port service %q serves its web UI on: set x-stackhub.main.port", app.MainService)
+	if app.NoWebUI {
+		// A service app: its main service runs it, and no port is routed.
+		if app.MainService == "" {
+			app.MainService, _, _ = chooseMain(doc, "", 0)
+		}
+		if app.MainService == "" && len(doc.Services) > 0 {
+			app.MainService = firstServiceName(doc)
+		}
+		if _, ok := doc.Services[app.MainService]; !ok {
+			return App{}, fmt.Errorf("x-stackhub.main.service %q is not a service of the compose file", app.MainService)
+		}
+		if app.MainPort < 0 || app.MainPort > 65535 {
+			return App{}, fmt.Errorf("x-stackhub.main.port %d is not a port number", app.MainPort)
+		}
+	} else {
+		var err error
+		if app.MainService, app.MainPort, err = chooseMain(doc, app.MainService, app.MainPort); err != nil {
+			return App{}, err
+		}
+		if app.MainPort <= 0 || app.MainPort > 65535 {
+			return App{}, fmt.Errorf("x-stackhub.main.port %d is not a port number", app.MainPort)
+		}
 	}
 	for i, f := range app.Fields {
 		if f.Key == "" {
@@ -236,53 +250,9 @@ func describePorts(found, described []Port) []Port {
 	return found
 }
 
-// guessMainService picks the service that publishes a port, else the only
-// or alphabetically first service.
-func guessMainService(doc composeDoc) string {
-	names := make([]string, 0, len(doc.Services))
-	for n := range doc.Services {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if len(doc.Services[n].Ports) > 0 {
-			return n
-		}
-	}
-	return names[0]
-}
-
-// firstTargetPort returns the container port of the first port entry, in
-// short ("8080:80", "127.0.0.1:8080:80/tcp", "80") or long ({target: 80}) form.
-func firstTargetPort(ports []any) int {
-	for _, p := range ports {
-		switch v := p.(type) {
-		case int:
-			return v
-		case string:
-			s := strings.SplitN(v, "/", 2)[0]
-			parts := strings.Split(s, ":")
-			last := parts[len(parts)-1]
-			last = strings.SplitN(last, "-", 2)[0]
-			if n, err := strconv.Atoi(last); err == nil {
-				return n
-			}
-		case map[string]any:
-			switch t := v["target"].(type) {
-			case int:
-				return t
-			case string:
-				if n, err := strconv.Atoi(t); err == nil {
-					return n
-				}
-			}
-		}
-	}
-	return 0
-}
-
 // ReadPath reads a user's own app: a native app folder, or a single compose
-// file (its folder's name is the app id unless x-stackhub names one).
+// file. The app id is x-stackhub.id, else the compose file's top-level
+// name, else the folder's name.
 func ReadPath(p string) (App, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
@@ -333,4 +303,15 @@ func sanitizeID(name string) string {
 		s = strings.Trim(s[:63], "-")
 	}
 	return s
+}
+
+// firstServiceName is the first service of doc in name order.
+func firstServiceName(doc composeDoc) string {
+	first := ""
+	for n := range doc.Services {
+		if first == "" || n < first {
+			first = n
+		}
+	}
+	return first
 }

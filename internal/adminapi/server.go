@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -201,6 +202,12 @@ func (s *server) install(w http.ResponseWriter, r *http.Request, p *platform.Pla
 
 func (s *server) logs(w http.ResponseWriter, r *http.Request, p *platform.Platform, id string) {
 	if _, err := p.Apps.Status(r.Context(), id); err != nil {
+		// A failed install left no app, but its evidence.
+		if f, ok := p.Apps.LastInstallFailure(id); ok && errors.Is(err, appctl.ErrNotInstalled) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, f.Report())
+			return
+		}
 		writeError(w, statusOf(err), err)
 		return
 	}
