@@ -258,7 +258,9 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	case err != nil && !errors.Is(err, kv.ErrNotFound):
 		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
 	}
-	if other, ok := m.hostOwner(host); ok && other != app.ID {
+	if app.IsService() {
+		host = "" // no web UI: no route, no DNS name, no URL (exposure.go)
+	} else if other, ok := m.hostOwner(host); ok && other != app.ID {
 		return Record{}, fmt.Errorf("install %s: %w: %s is already the address of app %s; choose another with --subdomain", app.ID, ErrTaken, host, other)
 	}
 	values, secrets, err := resolveValues(app, opts.Values)
@@ -272,7 +274,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	now := time.Now().UTC()
 	rec := Record{
 		ID: app.ID, Store: app.Store, Name: app.Name, Version: app.Version,
-		Host: host, URL: m.URL(host), Project: m.cfg.ProjectPrefix + app.ID,
+		Host: host, URL: m.urlOf(host), Project: m.cfg.ProjectPrefix + app.ID, Exposure: Exposure{Kind: app.Kind},
 		MainSvc: app.MainService, MainPort: app.MainPort, MainScheme: app.MainScheme,
 		Compose: app.Compose, Files: app.Files, Seed: app.Seed, Values: values, Secrets: secrets,
 		Policy: policy, ApprovedHazards: opts.ApproveHazards, PublishPorts: opts.PublishPorts,
@@ -284,6 +286,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	p, err := m.project(ctx, &rec, true)
 	if err == nil {
 		err = m.checkHazards(p, &rec)
+		rec.Exposure = exposure(p, &rec)
 	}
 	if err != nil {
 		// Bad input changes nothing: undo the folder we wrote.
@@ -313,7 +316,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	if err := m.db.Put(recordKey(app.ID), rec); err != nil {
 		return Record{}, fmt.Errorf("install %s: record installed state: %w", app.ID, err)
 	}
-	progress(Event{Phase: PhaseDone, Status: "installed", URL: rec.URL, Message: fmt.Sprintf("%s is ready at %s", rec.Name, rec.URL)})
+	progress(Event{Phase: PhaseDone, Status: "installed", URL: rec.URL, Message: fmt.Sprintf("%s is ready at %s", rec.Name, rec.Describe(rec.URL))})
 	return rec, nil
 }
 
@@ -393,12 +396,14 @@ func (m *Manager) project(ctx context.Context, rec *Record, writeSource bool) (*
 	if err != nil {
 		return nil, fmt.Errorf("%w: compose file: %w", ErrInvalid, err)
 	}
+	mainNetworks := copyNetworks(p.Services[rec.MainSvc].Networks)
 	if err := rewriteProject(p, rewriteSpec{
 		App: rec.ID, Instance: m.cfg.Instance, Network: m.cfg.Network,
-		MainService: rec.MainSvc, MainPort: rec.MainPort, AppDir: dir, PublishPorts: rec.PublishPorts,
+		MainService: rec.MainSvc, MainPort: routedPort(rec), AppDir: dir, PublishPorts: rec.PublishPorts,
 	}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
+	exposeProject(p, rec, mainNetworks)
 	if writeSource {
 		if y, err := p.MarshalYAML(); err == nil {
 			os.WriteFile(filepath.Join(dir, "compose.yaml"), y, 0o600)
@@ -474,6 +479,10 @@ func (m *Manager) converge(ctx context.Context, rec *Record, p *types.Project, p
 		return explainUpError(err)
 	}
 	failpoint("install-after-up")
+	if rec.Kind == stores.KindService {
+		progress(Event{Phase: PhasePublish, Status: "not routed", Resource: rec.MainSvc, Message: rec.Describe("")})
+		return nil
+	}
 	progress(Event{Phase: PhaseWait, Status: "waiting for the web UI to answer", Resource: rec.MainSvc})
 	upstream, err := m.waitUpstream(ctx, rec)
 	if err != nil {
@@ -496,6 +505,9 @@ func explainUpError(err error) error {
 }
 
 func (m *Manager) publish(rec *Record, upstream string) {
+	if rec.Kind == stores.KindService {
+		return // no web UI, no route
+	}
 	m.reg.Put(registry.Entry{App: rec.ID, Host: rec.Host, Upstream: upstream, Policy: rec.Policy})
 }
 
@@ -526,6 +538,9 @@ func (m *Manager) waitUpstream(ctx context.Context, rec *Record) (string, error)
 
 // upstream is the main service's address on the platform network.
 func (m *Manager) upstream(ctx context.Context, rec *Record) (string, error) {
+	if rec.HostNetwork {
+		return hostNetworkUpstream(rec), nil
+	}
 	list, err := m.engine.Docker().ContainerList(ctx, client.ContainerListOptions{
 		Filters: client.Filters{}.Add("label", api.ProjectLabel+"="+rec.Project, api.ServiceLabel+"="+rec.MainSvc),
 	})

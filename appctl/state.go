@@ -51,6 +51,7 @@ type Record struct {
 	Policy          registry.Policy `json:"policy"`
 	ApprovedHazards bool            `json:"approved_hazards,omitempty"`
 	PublishPorts    bool            `json:"publish_ports,omitempty"`
+	Exposure                        // service app, host network, ports open on the LAN (exposure.go)
 
 	State State `json:"state"`
 	// Running is the desired run state: start/stop change it, and recovery

@@ -126,6 +126,10 @@ func appsCommand(cmd *cobra.Command) {
 			if err != nil {
 				return err
 			}
+			if final.URL == "" { // a service app: no web UI
+				fmt.Fprintln(c.OutOrStdout(), final.Message)
+				return nil
+			}
 			fmt.Fprintf(c.OutOrStdout(), "Open it at %s\n", final.URL)
 			return nil
 		},
@@ -148,7 +152,7 @@ func appsCommand(cmd *cobra.Command) {
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "APP\tSTATE\tHEALTH\tURL\tNOTE")
 			for _, a := range l.Apps {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Health, a.URL, a.Note)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Health, a.Describe(a.URL), a.Note)
 			}
 			tw.Flush()
 			if len(l.Orphans) > 0 {
@@ -170,6 +174,12 @@ func appsCommand(cmd *cobra.Command) {
 			w := c.OutOrStdout()
 			fmt.Fprintf(w, "App:      %s (%s)\nStore:    %s\nVersion:  %s\nURL:      %s\nState:    %s, %s\nAccess:   %s\nProject:  %s\n",
 				a.ID, a.Name, a.Store, a.Version, a.URL, a.State, a.Health, accessOf(a.Policy), a.Project)
+			if a.Kind == stores.KindService {
+				fmt.Fprintf(w, "Kind:     service app (no web UI, not routed); connect at %s\n", strings.Join(a.Addresses, ", "))
+			}
+			if len(a.LANPorts) > 0 {
+				fmt.Fprintf(w, "LAN:      ports open on the LAN, bypassing StackHub: %s\n", strings.Join(a.LANPorts, ", "))
+			}
 			if a.Note != "" {
 				fmt.Fprintf(w, "Note:     %s\n", a.Note)
 			}

@@ -47,6 +47,7 @@ type App struct {
 	MainPort    int    `json:"main_port"`
 	// MainScheme is "http" (default) or "https" for apps that only serve TLS.
 	MainScheme string `json:"main_scheme,omitempty"`
+	Kind       Kind   `json:"kind,omitempty"` // "" or KindWeb: routed web UI; KindService: no web UI (appkind.go)
 
 	// Fields are the values the app asks for at install time.
 	Fields []Field `json:"fields,omitempty"`

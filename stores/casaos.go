@@ -195,7 +195,11 @@ func convertCasaOS(ctx context.Context, compose []byte, folder string) (App, err
 	app.Fields = casaFields(services, envs)
 
 	main := services[app.MainService]
-	dropPublication(main, app.MainPort)
+	if scalarString(x["port_map"]) == "" && scalarString(x["webui_port"]) == "" && looksLikeService(app.MainPort, app.Categories) {
+		markServiceApp(doc, &app, 0)
+	} else {
+		dropPublication(main, app.MainPort)
+	}
 	webui := fmt.Sprint(app.MainPort)
 	walkStrings(doc, func(s string) string {
 		return rewriteVars(s, func(name string) (varRewrite, bool) {

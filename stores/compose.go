@@ -589,6 +589,7 @@ type nativeOut struct {
 		Port    int    `yaml:"port"`
 		Scheme  string `yaml:"scheme,omitempty"`
 	} `yaml:"main"`
+	Kind   Kind    `yaml:"kind,omitempty"`
 	Fields []Field `yaml:"fields,omitempty"`
 	Ports  []Port  `yaml:"ports,omitempty"`
 }
@@ -601,6 +602,7 @@ func writeNative(doc map[string]any, app App) ([]byte, error) {
 		Icon: app.Icon, Version: app.Version, Website: app.Website, Source: app.Source,
 		Categories: app.Categories, Architectures: app.Architectures, Fields: app.Fields, Ports: app.Ports}
 	meta.Main.Service, meta.Main.Port, meta.Main.Scheme = app.MainService, app.MainPort, app.MainScheme
+	meta.Kind = app.Kind
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key string, v any) error {
 		var n yaml.Node

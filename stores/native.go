@@ -36,6 +36,7 @@ type nativeMeta struct {
 		Port    int    `yaml:"port"`
 		Scheme  string `yaml:"scheme"`
 	} `yaml:"main"`
+	Kind   Kind    `yaml:"kind"` // "service": no web UI (appkind.go)
 	Fields []Field `yaml:"fields"`
 	// Ports describe the app's host publications other than the web UI.
 	Ports []Port `yaml:"ports"`
@@ -159,7 +160,7 @@ func parseNative(compose []byte, id string) (App, error) {
 		Icon: meta.Icon, Version: meta.Version, Website: meta.Website, Source: meta.Source,
 		Categories: meta.Categories, Architectures: meta.Architectures,
 		MainService: meta.Main.Service, MainPort: meta.Main.Port, MainScheme: meta.Main.Scheme,
-		Fields: meta.Fields, Compose: compose,
+		Fields: meta.Fields, Compose: compose, Kind: meta.Kind,
 	}
 	if app.Name == "" {
 		app.Name = id
@@ -174,7 +175,7 @@ func parseNative(compose []byte, id string) (App, error) {
 	if app.MainPort == 0 {
 		app.MainPort = firstTargetPort(svc.Ports)
 	}
-	if app.MainPort <= 0 || app.MainPort > 65535 {
+	if (app.MainPort <= 0 && app.Kind != KindService) || app.MainPort < 0 || app.MainPort > 65535 {
 		return App{}, fmt.Errorf("cannot tell which port service %q serves its web UI on: set x-stackhub.main.port", app.MainService)
 	}
 	for i, f := range app.Fields {

@@ -242,17 +242,21 @@ func convertRuntipi(ctx context.Context, config, dynCompose, legacyCompose, desc
 		app.MainService, app.MainPort = runtipiLegacyMain(doc, cfg.Port.int())
 	}
 	services := serviceMap(doc)
-	if app.MainService == "" || app.MainPort == 0 {
-		if cfg.NoGUI {
-			return app, errors.New("the app has no web UI (no_gui), and StackHub serves apps through their web UI")
-		}
+	if cfg.NoGUI && app.MainPort == 0 {
+		app.MainService, app.MainPort = serviceMainPort(doc, app.MainService)
+	}
+	if app.MainService == "" || (app.MainPort == 0 && !cfg.NoGUI) {
 		return app, errors.New("cannot tell the web UI's service and port (no isMain service with internalPort, no ${APP_PORT} publication)")
 	}
 	// The web UI's publication (${APP_PORT}:port) becomes the platform's route.
-	for _, svc := range services {
-		dropAppPortPublications(svc)
+	if cfg.NoGUI {
+		markServiceApp(doc, &app, cfg.Port.int()) // no web UI: its port stays published
+	} else {
+		for _, svc := range services {
+			dropAppPortPublications(svc)
+		}
+		dropPublication(services[app.MainService], app.MainPort)
 	}
-	dropPublication(services[app.MainService], app.MainPort)
 
 	translateBindSources(doc, func(src string) string {
 		for _, p := range []string{"${ROOT_FOLDER_HOST}/media", "$ROOT_FOLDER_HOST/media"} {
@@ -263,6 +267,9 @@ func convertRuntipi(ctx context.Context, config, dynCompose, legacyCompose, desc
 		return src
 	})
 	mainPort := strconv.Itoa(app.MainPort)
+	if cfg.NoGUI && cfg.Port.int() > 0 {
+		mainPort = strconv.Itoa(cfg.Port.int()) // ${APP_PORT} is the published host port
+	}
 	var warnRoot bool
 	walkStrings(doc, func(s string) string {
 		return rewriteVars(s, func(name string) (varRewrite, bool) {
