@@ -65,6 +65,11 @@ type App struct {
 	// their data/ folder; Umbrel apps from their whole folder.
 	Seed map[string][]byte `json:"-"`
 
+	// Requires are the apps of the same store to install first, and Exports
+	// the variables this app gives the apps requiring it (umbrel_deps.go).
+	Requires []string          `json:"requires,omitempty"`
+	Exports  map[string]string `json:"exports,omitempty"`
+
 	// Ports are the host ports the app publishes besides its web UI (which
 	// the platform routes), each with what it is for.
 	Ports []Port `json:"ports,omitempty"`

@@ -213,6 +213,7 @@ func ReadStore(ctx context.Context, fsys fs.FS, format Format) ([]App, error) {
 		apps = append(apps, app)
 	}
 	sort.SliceStable(apps, func(i, j int) bool { return apps[i].ID < apps[j].ID })
+	linkDependencies(apps)
 	return apps, nil
 }
 

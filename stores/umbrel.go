@@ -139,7 +139,7 @@ func convertUmbrel(ctx context.Context, manifestB, composeB, exportsB []byte, fo
 		return app, fmt.Errorf("docker-compose.yml: %w", err)
 	}
 	services := serviceMap(doc)
-	exp, expWarns := parseExports(string(exportsB), app.ID)
+	exp, expWarns := evalExports(string(exportsB), umbrelID, composeB)
 	app.Warnings = append(app.Warnings, expWarns...)
 
 	// The web UI: app_proxy's APP_HOST and APP_PORT.
@@ -288,9 +288,8 @@ func convertUmbrel(ctx context.Context, manifestB, composeB, exportsB []byte, fo
 	app.Warnings = append(app.Warnings, cleanupCompose(doc, cleanupOptions{aliases: aliases})...)
 	ensureCreateHostPath(doc)
 	app.Fields = fields
-	if len(m.Dependencies) > 0 {
-		app.Unavailable = "needs other Umbrel apps (" + strings.Join(m.Dependencies, ", ") + "): StackHub installs each app on its own"
-	}
+	app.Exports = exportsFor(&app, exp, ipVarOf, umbrelID)
+	app.Requires = umbrelRequires(m.Dependencies)
 	unavailable := app.Unavailable
 	finishForeign(ctx, doc, &app, "a variable Umbrel sets (or another app's exports.sh) with no StackHub meaning; set it if the app needs it", nil)
 	if unavailable != "" {
