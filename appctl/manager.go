@@ -267,6 +267,11 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	if err != nil {
 		return Record{}, fmt.Errorf("install %s: %w: %w", app.ID, ErrInvalid, err)
 	}
+	if given, err := m.addRequiredValues(app, values); err != nil {
+		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
+	} else {
+		secrets = append(secrets, given...)
+	}
 	policy := registry.Policy{Access: registry.Private}
 	if opts.Policy != nil {
 		policy = *opts.Policy
@@ -274,7 +279,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	now := time.Now().UTC()
 	rec := Record{
 		ID: app.ID, Store: app.Store, Name: app.Name, Version: app.Version,
-		Host: host, URL: m.urlOf(host), Project: m.cfg.ProjectPrefix + app.ID, Exposure: Exposure{Kind: app.Kind},
+		Host: host, URL: m.urlOf(host), Project: m.cfg.ProjectPrefix + app.ID, Exposure: Exposure{Kind: app.Kind}, Links: Links{Requires: app.Requires, Exports: app.Exports},
 		MainSvc: app.MainService, MainPort: app.MainPort, MainScheme: app.MainScheme,
 		Compose: app.Compose, Files: app.Files, Seed: app.Seed, Values: values, Secrets: secrets,
 		Policy: policy, ApprovedHazards: opts.ApproveHazards, PublishPorts: opts.PublishPorts,
@@ -350,7 +355,7 @@ func (e *HazardError) Error() string {
 func (e *HazardError) Unwrap() error { return ErrHazards }
 
 func (m *Manager) checkHazards(p *types.Project, rec *Record) error {
-	hz := stores.ProjectHazards(p, m.appDir(rec.ID))
+	hz := m.allowRequiredBinds(rec, stores.ProjectHazards(p, m.appDir(rec.ID)))
 	if len(hz) > 0 && !rec.ApprovedHazards {
 		return &HazardError{App: rec.ID, Hazards: hz}
 	}
@@ -404,6 +409,7 @@ func (m *Manager) project(ctx context.Context, rec *Record, writeSource bool) (*
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	exposeProject(p, rec, mainNetworks)
+	m.joinRequired(p, rec)
 	if writeSource {
 		if y, err := p.MarshalYAML(); err == nil {
 			os.WriteFile(filepath.Join(dir, "compose.yaml"), y, 0o600)

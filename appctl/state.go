@@ -52,6 +52,7 @@ type Record struct {
 	ApprovedHazards bool            `json:"approved_hazards,omitempty"`
 	PublishPorts    bool            `json:"publish_ports,omitempty"`
 	Exposure                        // service app, host network, ports open on the LAN (exposure.go)
+	Links                           // apps it requires, values it gives them (deps.go)
 
 	State State `json:"state"`
 	// Running is the desired run state: start/stop change it, and recovery
