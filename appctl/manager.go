@@ -281,7 +281,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 		ID: app.ID, Store: app.Store, Name: app.Name, Version: app.Version,
 		Host: host, URL: m.urlOf(host), Project: m.cfg.ProjectPrefix + app.ID, Exposure: Exposure{Kind: app.Kind}, Links: Links{Requires: app.Requires, Exports: app.Exports},
 		MainSvc: app.MainService, MainPort: app.MainPort, MainScheme: app.MainScheme,
-		Compose: app.Compose, Files: app.Files, Seed: app.Seed, Values: values, Secrets: secrets,
+		Compose: app.Compose, Files: app.Files, Seed: stores.FreshSecrets(app.Seed), Values: values, Secrets: secrets,
 		Policy: policy, ApprovedHazards: opts.ApproveHazards, PublishPorts: opts.PublishPorts,
 		State: StateInstalling, Running: true, InstalledAt: now, UpdatedAt: now,
 	}

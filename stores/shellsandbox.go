@@ -64,6 +64,11 @@ type shellSandbox struct {
 	dirs    map[string]bool
 	actions []shellAction
 	line    int // of the last command, for operations without a position
+	// secretPlaceholders makes `openssl rand` print a placeholder that
+	// FreshSecrets replaces at install, instead of a secret every install
+	// of the store's app would share.
+	secretPlaceholders bool
+	secrets            int
 }
 
 func newShellSandbox(appFiles map[string][]byte) *shellSandbox {
@@ -167,10 +172,28 @@ func (s *shellSandbox) lineOf(ctx context.Context) int {
 	return s.line
 }
 
-// call notes the line of each command before it runs.
+// call notes the line of each command before it runs. It keeps `set -e`
+// and `set -u` from stopping a script at the first refused program or
+// missing variable, so the lines after it are analysed too.
 func (s *shellSandbox) call(ctx context.Context, args []string) ([]string, error) {
 	if l := int(interp.HandlerCtx(ctx).Pos.Line()); l > 0 {
 		s.line = l
+	}
+	if len(args) > 1 && args[0] == "set" {
+		out := []string{"set"}
+		for _, a := range args[1:] {
+			if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") {
+				a = strings.NewReplacer("e", "", "u", "").Replace(a)
+				if a == "-" {
+					continue
+				}
+			}
+			out = append(out, a)
+		}
+		if len(out) == 1 {
+			out = append(out, "--")
+		}
+		args = out
 	}
 	return args, nil
 }
@@ -227,18 +250,19 @@ func (s *shellSandbox) exec(ctx context.Context, args []string) error {
 	case "chown", "chmod":
 		// Ownership is the platform's: appctl gives the data folder to
 		// the app's user. Modes stay as created.
-		if len(args) > 2 {
-			act.Args = args[1:]
-			tail := args[2:]
-			ok := true
-			for _, a := range tail {
-				if !strings.HasPrefix(a, "-") && !inApp(abs(a)) {
-					ok = false
-				}
+		owner, paths, outside := false, 0, false // owner: the user:group or mode operand
+		for _, a := range args[1:] {
+			switch {
+			case strings.HasPrefix(a, "-"):
+			case !owner:
+				owner = true
+			default:
+				paths++
+				outside = outside || !inApp(abs(a))
 			}
-			if ok {
-				return done()
-			}
+		}
+		if paths > 0 && !outside {
+			return done()
 		}
 	case "sleep":
 		return done() // waiting for a service: the platform waits for health
@@ -260,6 +284,11 @@ func (s *shellSandbox) exec(ctx context.Context, args []string) error {
 			if err == nil && n > 0 && n <= 1024 {
 				b := make([]byte, n)
 				rand.Read(b)
+				if s.secretPlaceholders && (args[2] == "-hex" || args[2] == "-base64") {
+					s.secrets++
+					fmt.Fprintf(hc.Stdout, "stackhub-secret:%s:%d:%d:\n", args[2][1:], n, s.secrets)
+					return done()
+				}
 				switch args[2] {
 				case "-hex":
 					fmt.Fprintln(hc.Stdout, hex.EncodeToString(b))

@@ -60,10 +60,8 @@ func ReadUmbrel(fsys fs.FS, dir string) (App, error) {
 			app.Seed[name] = b
 		}
 	}
-	if len(hooks) > 0 {
-		sort.Strings(hooks)
-		app.Warnings = append(app.Warnings, "Umbrel hooks are not run: "+strings.Join(hooks, ", "))
-	}
+	sort.Strings(hooks)
+	applyUmbrelHooks(&app, files, hooks) // hooks.go
 	return app, nil
 }
 
