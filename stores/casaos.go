@@ -31,6 +31,9 @@ func ReadCasaOS(fsys fs.FS, dir string) (App, error) {
 	if err != nil {
 		return App{}, fmt.Errorf("%s: %w", path.Join(dir, name), err)
 	}
+	if err := addReferencedFiles(&app, fsys, dir); err != nil { // appfiles.go
+		return App{}, err
+	}
 	return app, nil
 }
 
