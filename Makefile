@@ -3,6 +3,7 @@
 #   make run     build stackhub and start it (`stackhub up`): apps at
 #                https://<app>.localhost, data in ./.data
 #   make test    every test, on the real Docker Engine (CI runs this)
+#   make compose the Compose CLI as bin/docker-compose (`bin/docker-compose ls`)
 #   make bench   benchmarks
 #   make fuzz    a short run of every fuzz target
 
@@ -14,7 +15,7 @@ DOMAIN  ?= localhost
 RUN_FLAGS ?=
 FUZZTIME ?= 20s
 
-.PHONY: all build run test deps check bench fuzz lint clean
+.PHONY: all build run compose test deps check bench fuzz lint clean
 
 all: build
 
@@ -23,6 +24,12 @@ build:
 
 run: build
 	$(BIN) up --domain $(DOMAIN) --data $(DATA) $(RUN_FLAGS)
+
+# The Compose CLI, built from the Compose module StackHub itself uses (a Go
+# tool of this module): apps are Compose projects, and hosts that have only
+# the old docker-compose 1.x (Debian's) cannot read them.
+compose:
+	$(GO) build -o bin/docker-compose github.com/docker/compose/v5/cmd
 
 # The tests need Go, and a Docker Engine the current user may use; deps
 # checks both and says what to do when one is missing. Pebble (the ACME
@@ -42,9 +49,14 @@ lint:
 # The end-to-end package runs after the others, alone: its browser test
 # must not overlap Docker tests of other packages, whose network changes
 # make Chromium abort page loads (ERR_NETWORK_CHANGED).
+# Both runs happen even when the first fails, so every failing package is
+# reported; make fails if either did.
 test: deps lint
-	$(GO) test -count=1 -timeout 40m $$($(GO) list ./... | grep -v '/cmd/stackhub$$')
-	$(GO) test -count=1 -timeout 40m ./cmd/stackhub
+	@st=0; \
+	$(GO) test -count=1 -timeout 40m $$($(GO) list ./... | grep -v '/cmd/stackhub$$') || st=1; \
+	$(GO) test -count=1 -timeout 40m ./cmd/stackhub || st=1; \
+	if [ $$st != 0 ]; then echo "make test: FAILED (the FAIL lines above name each failing package)"; fi; \
+	exit $$st
 
 # Go benchmarks, then the side-by-side comparisons (bench-* targets below).
 bench: deps

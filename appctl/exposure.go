@@ -7,17 +7,15 @@ import (
 	"strconv"
 
 	"github.com/compose-spec/compose-go/v2/types"
-
-	"github.com/stackhub/stackhub/stores"
 )
 
 // Exposure says how users reach an installed app besides its route: the
 // ports of a service app, and the ports an app opens on the LAN. It is part
 // of the app's record, so `apps info` and the admin API (the portal) show it.
 type Exposure struct {
-	// Kind is stores.KindService for apps without a web UI: they have no
-	// route, and users connect to Addresses.
-	Kind stores.Kind `json:"kind,omitempty"`
+	// NoWebUI marks a service app (stores.App.NoWebUI): it has no route,
+	// and users connect to Addresses.
+	NoWebUI bool `json:"no_web_ui,omitempty"`
 	// HostNetwork is set when the main service runs on the host's network
 	// (approved by the admin): it is routed to 127.0.0.1:<main port>, and
 	// that port is open on the LAN.
@@ -47,7 +45,7 @@ func exposeProject(p *types.Project, rec *Record, before map[string]*types.Servi
 	switch {
 	case isHostNetwork(main):
 		main.Networks = nil
-	case rec.Kind == stores.KindService:
+	case rec.NoWebUI:
 		main.Networks = before
 	default:
 		return
@@ -58,10 +56,7 @@ func exposeProject(p *types.Project, rec *Record, before map[string]*types.Servi
 // exposure computes what the record says about the app's reachability from
 // the project StackHub runs.
 func exposure(p *types.Project, rec *Record) Exposure {
-	e := Exposure{Kind: rec.Kind}
-	if e.Kind == stores.KindWeb {
-		e.Kind = ""
-	}
+	e := Exposure{NoWebUI: rec.NoWebUI}
 	seen := map[string]bool{}
 	lan := func(s string) {
 		if !seen[s] {
@@ -69,6 +64,7 @@ func exposure(p *types.Project, rec *Record) Exposure {
 			e.LANPorts = append(e.LANPorts, s)
 		}
 	}
+	var mainAddrs []string
 	for _, name := range p.ServiceNames() {
 		svc := p.Services[name]
 		if isHostNetwork(svc) {
@@ -91,19 +87,20 @@ func exposure(p *types.Project, rec *Record) Exposure {
 				host = "0.0.0.0"
 				lan(port.Published + "/" + proto)
 			}
-			if rec.Kind == stores.KindService {
+			if rec.NoWebUI {
 				a := net.JoinHostPort(host, port.Published)
 				if proto != "tcp" {
 					a += "/" + proto
 				}
-				if name == rec.MainSvc && int(port.Target) == rec.MainPort {
-					e.Addresses = append([]string{a}, e.Addresses...) // the address users need first
+				if name == rec.MainSvc {
+					mainAddrs = append(mainAddrs, a) // the addresses users need first
 				} else {
 					e.Addresses = append(e.Addresses, a)
 				}
 			}
 		}
 	}
+	e.Addresses = append(mainAddrs, e.Addresses...)
 	sort.Strings(e.LANPorts)
 	return e
 }
@@ -111,9 +108,9 @@ func exposure(p *types.Project, rec *Record) Exposure {
 // Describe is one line for `apps list`: where users reach the app.
 func (e Exposure) Describe(url string) string {
 	switch {
-	case e.Kind == stores.KindService && len(e.Addresses) > 0:
+	case e.NoWebUI && len(e.Addresses) > 0:
 		return "service app at " + e.Addresses[0]
-	case e.Kind == stores.KindService:
+	case e.NoWebUI:
 		return "service app (no published port)"
 	case e.HostNetwork:
 		return fmt.Sprintf("%s (host network: port %s open on the LAN)", url, e.LANPorts[0])
@@ -124,7 +121,7 @@ func (e Exposure) Describe(url string) string {
 // routedPort is the main port rewriteProject keeps unpublished because the
 // proxy routes to it; a service app has none (its port stays published).
 func routedPort(rec *Record) int {
-	if rec.Kind == stores.KindService {
+	if rec.NoWebUI {
 		return 0
 	}
 	return rec.MainPort

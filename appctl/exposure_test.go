@@ -151,8 +151,8 @@ func TestServiceAppPublishesItsPortLocally(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !app.IsService() {
-		t.Fatalf("PostgreSQL read as kind %q", app.Kind)
+	if !app.NoWebUI {
+		t.Fatalf("PostgreSQL read as an app with a web UI on port %d", app.MainPort)
 	}
 	app.Store = "casaos"
 	app = withTestImage(t, app)
@@ -168,8 +168,8 @@ func TestServiceAppPublishesItsPortLocally(t *testing.T) {
 	}
 	t.Cleanup(func() { h.m.Remove(context.Background(), app.ID, false, nil) })
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	if rec.Kind != stores.KindService || rec.URL != "" || rec.Host != "" || len(rec.Addresses) == 0 || rec.Addresses[0] != addr {
-		t.Errorf("record: kind %q url %q host %q addresses %v; want a service app at %s", rec.Kind, rec.URL, rec.Host, rec.Addresses, addr)
+	if !rec.NoWebUI || rec.URL != "" || rec.Host != "" || len(rec.Addresses) == 0 || rec.Addresses[0] != addr {
+		t.Errorf("record: no web UI %v url %q host %q addresses %v; want a service app at %s", rec.NoWebUI, rec.URL, rec.Host, rec.Addresses, addr)
 	}
 	if len(rec.LANPorts) != 0 {
 		t.Errorf("LAN ports %v, want none", rec.LANPorts)

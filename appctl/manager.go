@@ -68,11 +68,20 @@ func (c *Config) setDefaults() {
 	if c.TZ == "" {
 		c.TZ = hostTimeZone()
 	}
+	// PUID and PGID are the owner of the apps' data: StackHub's own user
+	// when it does not run as root (it creates the data folders), else the
+	// first regular user's ids.
 	if c.PUID == "" {
 		c.PUID = "1000"
+		if uid := os.Getuid(); uid > 0 {
+			c.PUID = strconv.Itoa(uid)
+		}
 	}
 	if c.PGID == "" {
 		c.PGID = "1000"
+		if gid := os.Getgid(); gid > 0 && os.Getuid() > 0 {
+			c.PGID = strconv.Itoa(gid)
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
@@ -258,7 +267,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	case err != nil && !errors.Is(err, kv.ErrNotFound):
 		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
 	}
-	if app.IsService() {
+	if app.NoWebUI {
 		host = "" // no web UI: no route, no DNS name, no URL (exposure.go)
 	} else if other, ok := m.hostOwner(host); ok && other != app.ID {
 		return Record{}, fmt.Errorf("install %s: %w: %s is already the address of app %s; choose another with --subdomain", app.ID, ErrTaken, host, other)
@@ -279,7 +288,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	now := time.Now().UTC()
 	rec := Record{
 		ID: app.ID, Store: app.Store, Name: app.Name, Version: app.Version,
-		Host: host, URL: m.urlOf(host), Project: m.cfg.ProjectPrefix + app.ID, Exposure: Exposure{Kind: app.Kind}, Links: Links{Requires: app.Requires, Exports: app.Exports},
+		Host: host, URL: m.urlOf(host), Project: m.cfg.ProjectPrefix + app.ID, Exposure: Exposure{NoWebUI: app.NoWebUI}, Links: Links{Requires: app.Requires, Exports: app.Exports},
 		MainSvc: app.MainService, MainPort: app.MainPort, MainScheme: app.MainScheme,
 		Compose: app.Compose, Files: app.Files, Seed: stores.FreshSecrets(app.Seed), Values: values, Secrets: secrets,
 		Policy: policy, ApprovedHazards: opts.ApproveHazards, PublishPorts: opts.PublishPorts,
@@ -425,7 +434,8 @@ func writeSourceFolder(src string, compose []byte, files map[string][]byte) erro
 	if err := os.MkdirAll(src, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", src, err)
 	}
-	if err := os.WriteFile(filepath.Join(src, "compose.yaml"), compose, 0o600); err != nil {
+	// The x-stackhub block is text for people, not for the compose loader.
+	if err := os.WriteFile(filepath.Join(src, "compose.yaml"), stores.WithoutMeta(compose), 0o600); err != nil {
 		return fmt.Errorf("write compose file: %w", err)
 	}
 	for name, b := range files {
@@ -485,7 +495,7 @@ func (m *Manager) converge(ctx context.Context, rec *Record, p *types.Project, p
 		return explainUpError(err)
 	}
 	failpoint("install-after-up")
-	if rec.Kind == stores.KindService {
+	if rec.NoWebUI {
 		progress(Event{Phase: PhasePublish, Status: "not routed", Resource: rec.MainSvc, Message: rec.Describe("")})
 		return nil
 	}
@@ -511,7 +521,7 @@ func explainUpError(err error) error {
 }
 
 func (m *Manager) publish(rec *Record, upstream string) {
-	if rec.Kind == stores.KindService {
+	if rec.NoWebUI {
 		return // no web UI, no route
 	}
 	m.reg.Put(registry.Entry{App: rec.ID, Host: rec.Host, Upstream: upstream, Policy: rec.Policy})

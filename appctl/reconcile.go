@@ -27,12 +27,14 @@ func (m *Manager) Run() {
 	}()
 }
 
-// Close stops the background work of Run.
+// Close stops the background work of Run, and removes the platform network
+// if no app uses it.
 func (m *Manager) Close() {
 	if m.stop != nil {
 		m.stop()
 	}
 	m.done.Wait()
+	m.removeIdleNetwork()
 }
 
 // Reconcile moves every app to its recorded desired state.

@@ -14,9 +14,11 @@ import (
 	"github.com/stackhub/stackhub/stores"
 )
 
-// samplesDir holds real apps of the CasaOS, Runtipi and Umbrel stores
-// (../shared/samples beside the repository).
-const samplesDir = "../../shared/samples"
+// samplesEnv names the folder of real apps of the CasaOS, Runtipi and
+// Umbrel stores (../shared/samples beside the repository here), which the
+// repository does not ship; stores/testdata/stores holds apps we wrote in
+// their shapes.
+const samplesEnv = "STACKHUB_STORE_SAMPLES"
 
 // withTestImage swaps every image of an app for the offline test image,
 // since no image can be pulled here. It keeps everything else the store
@@ -68,28 +70,47 @@ func withTestImage(t *testing.T, app stores.App) stores.App {
 	return app
 }
 
-// TestStoreSamplesInstallOnDocker installs a converted app of each foreign
-// store on the real engine and reaches its main service through the
-// registry at its subdomain.
+// storeAppCase is an app of a foreign store to install: its folder under
+// the store root, and a setting install must refuse until approved.
+type storeAppCase struct {
+	store, dir string
+	hazard     string
+}
+
+// TestStoreFixturesInstallOnDocker installs an app of each foreign store
+// format, from the fixtures we wrote in their shapes, on the real engine and
+// reaches its main service through the registry at its subdomain.
+func TestStoreFixturesInstallOnDocker(t *testing.T) {
+	installStoreApps(t, "../stores/testdata/stores", []storeAppCase{
+		{store: "casaos", dir: "casaos/Notes"},
+		{store: "runtipi", dir: "runtipi/monitor", hazard: "/var/run/docker.sock"},
+		{store: "umbrel", dir: "umbrel/notes"},
+	})
+}
+
+// TestStoreSamplesInstallOnDocker does the same with real apps of the
+// stores, when STACKHUB_STORE_SAMPLES names them.
 func TestStoreSamplesInstallOnDocker(t *testing.T) {
-	if _, err := os.Stat(samplesDir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("store samples missing at %s (they come with the shared folder): %v", samplesDir, err)
-		}
-		t.Skipf("store samples not found at %s: skipping", samplesDir)
+	root := os.Getenv(samplesEnv)
+	if root == "" {
+		t.Skipf("real store samples not installed: set %s to their folder (e.g. ../shared/samples); TestStoreFixturesInstallOnDocker covers the same path", samplesEnv)
 	}
-	h := newHarness(t)
-	ctx := context.Background()
-	for _, c := range []struct {
-		store, dir string
-		hazard     string // a setting install must refuse until approved
-	}{
+	installStoreApps(t, root, []storeAppCase{
 		{store: "casaos", dir: "casaos/Vaultwarden"},
 		{store: "runtipi", dir: "runtipi/uptime-kuma", hazard: "/var/run/docker.sock"},
 		{store: "umbrel", dir: "umbrel/vaultwarden"},
-	} {
+	})
+}
+
+// installStoreApps reads each app with its store's reader, installs it
+// with the test image, checks that its subdomain reaches its main service,
+// and removes it.
+func installStoreApps(t *testing.T, root string, cases []storeAppCase) {
+	h := newHarness(t)
+	ctx := context.Background()
+	for _, c := range cases {
 		t.Run(c.store, func(t *testing.T) {
-			fsys := os.DirFS(filepath.Join(samplesDir, filepath.Dir(c.dir)))
+			fsys := os.DirFS(filepath.Join(root, filepath.Dir(c.dir)))
 			base := filepath.Base(c.dir)
 			var app stores.App
 			var err error

@@ -38,7 +38,11 @@ func resolveValues(app stores.App, given map[string]string) (map[string]string, 
 				return nil, nil, fmt.Errorf("app %s, %s: %w", app.ID, f.Key, err)
 			}
 		}
-		out[f.Key] = v
+		if v != "" {
+			// A field left empty stays unset, so the compose file's own
+			// default applies: ${VAR-default} as well as ${VAR:-default}.
+			out[f.Key] = v
+		}
 		// Only fields marked secret are masked: some stores generate a
 		// password the user must read (Umbrel's APP_PASSWORD).
 		if f.Secret {

@@ -176,7 +176,7 @@ func appsCommand(cmd *cobra.Command) {
 			w := c.OutOrStdout()
 			fmt.Fprintf(w, "App:      %s (%s)\nStore:    %s\nVersion:  %s\nURL:      %s\nState:    %s, %s\nAccess:   %s\nProject:  %s\n",
 				a.ID, a.Name, a.Store, a.Version, a.URL, a.State, a.Health, accessOf(a.Policy), a.Project)
-			if a.Kind == stores.KindService {
+			if a.NoWebUI {
 				fmt.Fprintf(w, "Kind:     service app (no web UI, not routed); connect at %s\n", strings.Join(a.Addresses, ", "))
 			}
 			if len(a.LANPorts) > 0 {
@@ -323,8 +323,8 @@ func storeCommand(cmd *cobra.Command) {
 				}
 				fmt.Fprintf(w, "Field:    %s (%s, %s) default %q %s\n", f.Key, f.Label, f.Type, f.Default, strings.Join(flags, ", "))
 			}
-			for _, h := range a.Hazards {
-				fmt.Fprintf(w, "Hazard:   %s\n", h)
+			for _, l := range a.InstallSummary() {
+				fmt.Fprintln(w, l) // images, web UI, host ports, hazards
 			}
 			if a.Unavailable != "" {
 				fmt.Fprintf(w, "Unavailable: %s\n", a.Unavailable)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -71,6 +72,10 @@ type Portal struct {
 
 // portals shares one running portal per socket across config reloads.
 var portals = caddy.NewUsagePool()
+
+// setupTokens holds, per platform, the first-run setup token the portal
+// created at start, for `stackhub up` to print in its banner.
+var setupTokens sync.Map // *platform.Platform → string
 
 type runningPortal struct {
 	p  *portal.Portal
@@ -140,6 +145,7 @@ func startPortal(p *platform.Platform, socket string, log *zap.Logger) (runningP
 	}
 	if need, err := p.Auth.NeedsSetup(); err == nil && need {
 		if tok, err := p.Auth.SetupToken(); err == nil {
+			setupTokens.Store(p, tok)
 			log.Warn("first run: no admin yet. Open "+portalURL+"/setup and enter this setup token (valid until the next start), or run `stackhub user add NAME --admin`",
 				zap.String("setup_token", tok))
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/template"
 
@@ -104,22 +103,7 @@ func upCommand(cmd *cobra.Command) {
 		if err := caddy.Load(cfgJSON, true); err != nil {
 			return fmt.Errorf("start StackHub: %w", err)
 		}
-		port := ""
-		if u.HTTPSPort != 443 {
-			port = ":" + strconv.Itoa(u.HTTPSPort)
-		}
-		adminHost := u.Admin
-		fmt.Fprintf(c.OutOrStdout(), `
-StackHub is running.
-  Portal:   https://my.%s%s/   (sign-in; first run: /setup with the token in the log,
-            or create the first admin with: stackhub user add NAME --admin --address %s)
-  Apps:     https://<app>.%s%s/
-  Admin:    %s   (stackhub apps … --address %s)
-  Data:     %s
-  Root CA:  %s
-            (certificates come from this local CA: trust it, or use curl --cacert)
-Install an app:  stackhub apps install whoami --address %s
-`, u.Domain, port, adminHost, u.Domain, port, u.Admin, adminHost, u.Data, filepath.Join(u.Data, "caddy", "pki", "authorities", "local", "root.crt"), adminHost)
+		fmt.Fprint(c.OutOrStdout(), u.Banner(commandName(), firstRunToken()))
 		select {}
 	}
 }

@@ -47,7 +47,13 @@ type App struct {
 	MainPort    int    `json:"main_port"`
 	// MainScheme is "http" (default) or "https" for apps that only serve TLS.
 	MainScheme string `json:"main_scheme,omitempty"`
-	Kind       Kind   `json:"kind,omitempty"` // "" or KindWeb: routed web UI; KindService: no web UI (appkind.go)
+	// NoWebUI marks an app without a web UI (a DNS updater, a VPN client, a
+	// game server, a database): there is nothing to route, MainPort is 0,
+	// and its ports are what users connect to. MainService is still the
+	// app's principal service. Readers set it when the store says so
+	// (Runtipi no_gui, no x-runtipi is_main) or when the app names no web
+	// port at all (CasaOS without port_map).
+	NoWebUI bool `json:"no_web_ui,omitempty"`
 
 	// Fields are the values the app asks for at install time.
 	Fields []Field `json:"fields,omitempty"`
@@ -69,6 +75,10 @@ type App struct {
 	// the variables this app gives the apps requiring it (umbrel_deps.go).
 	Requires []string          `json:"requires,omitempty"`
 	Exports  map[string]string `json:"exports,omitempty"`
+
+	// Images are the container images of the app's services, as written
+	// (sorted, each once).
+	Images []string `json:"images,omitempty"`
 
 	// Ports are the host ports the app publishes besides its web UI (which
 	// the platform routes), each with what it is for.

@@ -2,7 +2,6 @@ package stores
 
 import (
 	"os"
-	"strings"
 	"testing"
 )
 
@@ -33,11 +32,11 @@ func TestServiceAppsKeepTheirPort(t *testing.T) {
 			if app.Unavailable != "" {
 				t.Fatalf("unavailable: %s", app.Unavailable)
 			}
-			if app.Kind != KindService || !app.IsService() {
-				t.Errorf("kind = %q, want service", app.Kind)
+			if !app.NoWebUI || app.MainPort != 0 {
+				t.Errorf("no web UI %v, main port %d: want a service app", app.NoWebUI, app.MainPort)
 			}
-			if app.MainService != c.main || app.MainPort != c.port {
-				t.Errorf("main = %s:%d, want %s:%d", app.MainService, app.MainPort, c.main, c.port)
+			if app.MainService != c.main {
+				t.Errorf("main service = %s, want %s", app.MainService, c.main)
 			}
 			found := false
 			for _, p := range app.Ports {
@@ -48,12 +47,9 @@ func TestServiceAppsKeepTheirPort(t *testing.T) {
 			if !found {
 				t.Errorf("port %s:%d is not published as %s: ports %+v\n%s", c.main, c.port, c.published, app.Ports, app.Compose)
 			}
-			if !strings.Contains(string(app.Compose), "kind: service") {
-				t.Errorf("converted compose file does not say kind: service:\n%s", app.Compose)
-			}
 			back, err := parseNative(app.Compose, app.ID)
-			if err != nil || back.Kind != KindService {
-				t.Errorf("converted compose file read back: kind %q, %v", back.Kind, err)
+			if err != nil || !back.NoWebUI {
+				t.Errorf("converted compose file read back: no web UI %v, %v\n%s", back.NoWebUI, err, app.Compose)
 			}
 		})
 	}
@@ -66,8 +62,8 @@ func TestWebAppsStayWeb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if app.IsService() || app.MainService != "homeassistant" || app.MainPort != 8123 {
-		t.Fatalf("kind %q main %s:%d", app.Kind, app.MainService, app.MainPort)
+	if app.NoWebUI || app.MainService != "homeassistant" || app.MainPort != 8123 {
+		t.Fatalf("no web UI %v, main %s:%d", app.NoWebUI, app.MainService, app.MainPort)
 	}
 	hazard := false
 	for _, h := range app.Hazards {

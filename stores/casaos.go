@@ -196,14 +196,18 @@ func convertCasaOS(ctx context.Context, compose []byte, folder string) (App, err
 
 	// User-facing envs with a literal value become form fields.
 	app.Fields = casaFields(services, envs)
+	// Fixed user ids and time zone become the install variables.
+	casaInstallVarEnv(services)
 
 	main := services[app.MainService]
-	if scalarString(x["port_map"]) == "" && scalarString(x["webui_port"]) == "" && looksLikeService(app.MainPort, app.Categories) {
-		markServiceApp(doc, &app, 0)
+	webui := fmt.Sprint(app.MainPort)
+	if app.NoWebUI {
+		// Nothing to route, nothing to drop.
+	} else if scalarString(x["port_map"]) == "" && scalarString(x["webui_port"]) == "" && looksLikeService(app.MainPort, app.Categories) {
+		markServiceApp(doc, &app, 0) // a database: its port is what users need (appkind.go)
 	} else {
 		dropPublication(main, app.MainPort)
 	}
-	webui := fmt.Sprint(app.MainPort)
 	walkStrings(doc, func(s string) string {
 		return rewriteVars(s, func(name string) (varRewrite, bool) {
 			switch name {
@@ -259,6 +263,10 @@ func casaMain(app *App, x map[string]any, services map[string]map[string]any) er
 			}
 		}
 	}
+	if mainName == "" && want == "" && !anyPublishes(services) {
+		// Nothing names or publishes a web port (DuckDNS, Twingate …).
+		mainName = principalService(services)
+	}
 	if mainName == "" {
 		return errors.New("cannot tell the main service: x-casaos.main names no service and no service publishes port_map")
 	}
@@ -271,6 +279,12 @@ func casaMain(app *App, x map[string]any, services map[string]map[string]any) er
 				targets = append(targets, n)
 			}
 		}
+	}
+	if want == "" && len(targets) == 0 {
+		// No port_map and no TCP port: the app has no web UI (a DNS
+		// updater, a VPN or tunnel client). CasaOS shows no link for it.
+		app.NoWebUI = true
+		return nil
 	}
 	if n := portNumber(want); n > 0 {
 		for _, t := range targets {
@@ -290,6 +304,34 @@ func casaMain(app *App, x map[string]any, services map[string]map[string]any) er
 		return nil
 	}
 	return fmt.Errorf("cannot tell which port service %q serves its web UI on (port_map %q)", mainName, scalarString(x["port_map"]))
+}
+
+// casaInstallVars are the environment variables CasaOS apps set to fixed
+// values (PUID=1000, TZ=Etc/UTC …) where CasaOS itself would put the
+// host's: they become the install variables of the same name.
+var casaInstallVars = []string{"PUID", "PGID", "TZ"}
+
+// casaInstallVarEnv replaces the literal values of PUID, PGID and TZ in
+// every service's environment with ${PUID}, ${PGID} and ${TZ}: the owner
+// of the app's data and the host's time zone.
+func casaInstallVarEnv(services map[string]map[string]any) {
+	for _, svc := range services {
+		for _, name := range casaInstallVars {
+			if v, ok := envValue(svc["environment"], name); ok && !strings.Contains(v, "$") {
+				setEnvValue(svc, name, "${"+name+"}")
+			}
+		}
+	}
+}
+
+// anyPublishes reports whether a service of the app publishes a port.
+func anyPublishes(services map[string]map[string]any) bool {
+	for _, svc := range services {
+		if len(asList(svc["ports"])) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // casaPath translates a CasaOS host path.
@@ -369,7 +411,30 @@ func secretName(n string) bool {
 			return true
 		}
 	}
+	// KEY as a word of the name: MEILI_MASTER_KEY, NB_SETUP_KEY, KEY_BASE
+	// (not KEYBOARD_LAYOUT).
+	for _, w := range strings.Split(u, "_") {
+		if w == "KEY" || w == "KEYS" {
+			return true
+		}
+	}
 	return false
+}
+
+// markSecretFields makes secret every field whose name says it holds a
+// secret (FORMAT.md: PASSWORD, SECRET, TOKEN, KEY …), so `apps info` and
+// the portal mask its value after install. Umbrel's APP_PASSWORD is the
+// exception: the user signs in with it and must be able to read it.
+func markSecretFields(fields []Field) {
+	for i, f := range fields {
+		if f.Secret || f.Key == "APP_PASSWORD" || !secretName(f.Key) {
+			continue
+		}
+		fields[i].Secret = true
+		if f.Type == FieldText {
+			fields[i].Type = FieldPassword
+		}
+	}
 }
 
 // envValue reads a variable of a service's environment (map or list form).
@@ -464,10 +529,12 @@ func ensureCreateHostPath(doc map[string]any) {
 func finishForeign(ctx context.Context, doc map[string]any, app *App, unknownHint string, portDesc map[string]string) {
 	var added []string
 	app.Fields, added = fieldsForUnknownVars(doc, app.Fields, unknownHint)
+	markSecretFields(app.Fields)
 	if len(added) > 0 {
 		app.Warnings = append(app.Warnings, "variables with no StackHub meaning, asked for as settings: "+strings.Join(added, ", "))
 	}
 	app.Ports = publishedPorts(doc)
+	app.Images = composeImages(doc)
 	for i, p := range app.Ports {
 		if d, ok := portDesc[p.Service+"/"+fmt.Sprint(p.Target)]; ok {
 			app.Ports[i].Description = d

@@ -143,7 +143,7 @@ func loadCompose(ctx context.Context, compose []byte, name string, env map[strin
 	}()
 	details := types.ConfigDetails{
 		WorkingDir:  exampleSourceDir,
-		ConfigFiles: []types.ConfigFile{{Filename: "compose.yaml", Content: compose}},
+		ConfigFiles: []types.ConfigFile{{Filename: "compose.yaml", Content: WithoutMeta(compose)}},
 		Environment: env,
 	}
 	return loader.LoadWithContext(ctx, details, func(o *loader.Options) {
@@ -589,9 +589,9 @@ type nativeOut struct {
 		Port    int    `yaml:"port"`
 		Scheme  string `yaml:"scheme,omitempty"`
 	} `yaml:"main"`
-	Kind   Kind    `yaml:"kind,omitempty"`
-	Fields []Field `yaml:"fields,omitempty"`
-	Ports  []Port  `yaml:"ports,omitempty"`
+	Fields  []Field `yaml:"fields,omitempty"`
+	NoWebUI bool    `yaml:"no_web_ui,omitempty"`
+	Ports   []Port  `yaml:"ports,omitempty"`
 }
 
 // writeNative encodes a converted compose document with the app's
@@ -600,9 +600,8 @@ type nativeOut struct {
 func writeNative(doc map[string]any, app App) ([]byte, error) {
 	meta := nativeOut{ID: app.ID, Name: app.Name, Tagline: app.Tagline, Description: app.Description,
 		Icon: app.Icon, Version: app.Version, Website: app.Website, Source: app.Source,
-		Categories: app.Categories, Architectures: app.Architectures, Fields: app.Fields, Ports: app.Ports}
+		Categories: app.Categories, Architectures: app.Architectures, Fields: app.Fields, Ports: app.Ports, NoWebUI: app.NoWebUI}
 	meta.Main.Service, meta.Main.Port, meta.Main.Scheme = app.MainService, app.MainPort, app.MainScheme
-	meta.Kind = app.Kind
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key string, v any) error {
 		var n yaml.Node

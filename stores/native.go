@@ -36,8 +36,9 @@ type nativeMeta struct {
 		Port    int    `yaml:"port"`
 		Scheme  string `yaml:"scheme"`
 	} `yaml:"main"`
-	Kind   Kind    `yaml:"kind"` // "service": no web UI (appkind.go)
 	Fields []Field `yaml:"fields"`
+	// NoWebUI: the app has no web UI (main.port is then not needed).
+	NoWebUI bool `yaml:"no_web_ui"`
 	// Ports describe the app's host publications other than the web UI.
 	Ports []Port `yaml:"ports"`
 }
@@ -160,7 +161,7 @@ func parseNative(compose []byte, id string) (App, error) {
 		Icon: meta.Icon, Version: meta.Version, Website: meta.Website, Source: meta.Source,
 		Categories: meta.Categories, Architectures: meta.Architectures,
 		MainService: meta.Main.Service, MainPort: meta.Main.Port, MainScheme: meta.Main.Scheme,
-		Fields: meta.Fields, Compose: compose, Kind: meta.Kind,
+		Fields: meta.Fields, Compose: compose, NoWebUI: meta.NoWebUI,
 	}
 	if app.Name == "" {
 		app.Name = id
@@ -172,10 +173,10 @@ func parseNative(compose []byte, id string) (App, error) {
 	if !ok {
 		return App{}, fmt.Errorf("x-stackhub.main.service %q is not a service of the compose file", app.MainService)
 	}
-	if app.MainPort == 0 {
+	if app.MainPort == 0 && !app.NoWebUI {
 		app.MainPort = firstTargetPort(svc.Ports)
 	}
-	if (app.MainPort <= 0 && app.Kind != KindService) || app.MainPort < 0 || app.MainPort > 65535 {
+	if (app.MainPort <= 0 && !app.NoWebUI) || app.MainPort < 0 || app.MainPort > 65535 {
 		return App{}, fmt.Errorf("cannot tell which port service %q serves its web UI on: set x-stackhub.main.port", app.MainService)
 	}
 	for i, f := range app.Fields {
@@ -197,6 +198,7 @@ func parseNative(compose []byte, id string) (App, error) {
 	}
 	if generic, err := decodeYAML(compose); err == nil {
 		app.Ports = describePorts(publishedPorts(generic), meta.Ports)
+		app.Images = composeImages(generic)
 	}
 	if hz, err := hazardsOfApp(context.Background(), app); err != nil {
 		app.Warnings = append(app.Warnings, "compose file not checked for hazards: "+err.Error())

@@ -249,12 +249,12 @@ networks:
 			t.Errorf("dns = %v", d)
 		}
 	})
-	t.Run("no_gui app without ports is a service app", func(t *testing.T) {
+	t.Run("no_gui app is a service app", func(t *testing.T) {
 		apps, _ := ReadStore(context.Background(), fstest.MapFS{
 			"apps/agent/config.json":         {Data: []byte(`{"id":"agent","name":"Agent","no_gui":true,"available":true}`)},
 			"apps/agent/docker-compose.json": {Data: []byte(`{"services":[{"name":"agent","image":"example/agent:1.0.0"}]}`)},
 		}, FormatRuntipi)
-		if len(apps) != 1 || apps[0].Unavailable != "" || apps[0].Kind != KindService || apps[0].MainService != "agent" || len(apps[0].Ports) != 0 {
+		if len(apps) != 1 || apps[0].Unavailable != "" || !apps[0].NoWebUI || apps[0].MainService != "agent" {
 			t.Errorf("apps = %+v", apps)
 		}
 	})

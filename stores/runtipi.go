@@ -226,8 +226,9 @@ func convertRuntipi(ctx context.Context, config, dynCompose, legacyCompose, desc
 	}
 
 	var doc map[string]any
+	resolvePort := runtipiPortResolver(cfg.Port.int(), app.Fields)
 	if len(bytes.TrimSpace(dynCompose)) > 0 {
-		d, main, port, warns, err := runtipiDynamic(dynCompose, cfg.Port.int())
+		d, main, port, warns, err := runtipiDynamic(dynCompose, cfg.Port.int(), resolvePort)
 		if err != nil {
 			return app, fmt.Errorf("docker-compose.json: %w", err)
 		}
@@ -242,19 +243,36 @@ func convertRuntipi(ctx context.Context, config, dynCompose, legacyCompose, desc
 		if len(serviceMap(doc)) == 0 {
 			return app, errors.New("docker-compose.yml: no services")
 		}
-		app.MainService, app.MainPort = runtipiLegacyMain(doc, cfg.Port.int())
+		if isXRuntipi(doc) {
+			main, port, headless, warns, err := runtipiXMain(doc, resolvePort)
+			if err != nil {
+				return app, fmt.Errorf("docker-compose.yml: %w", err)
+			}
+			app.MainService, app.MainPort, app.NoWebUI = main, port, headless
+			app.Warnings = append(app.Warnings, warns...)
+		} else {
+			app.MainService, app.MainPort = runtipiLegacyMain(doc, cfg.Port.int())
+		}
 	}
 	services := serviceMap(doc)
-	if cfg.NoGUI && app.MainPort == 0 {
-		app.MainService, app.MainPort = serviceMainPort(doc, app.MainService)
-	}
-	if app.MainService == "" || (app.MainPort == 0 && !cfg.NoGUI) {
-		return app, errors.New("cannot tell the web UI's service and port (no isMain service with internalPort, no ${APP_PORT} publication)")
-	}
-	// The web UI's publication (${APP_PORT}:port) becomes the platform's route.
 	if cfg.NoGUI {
-		markServiceApp(doc, &app, cfg.Port.int()) // no web UI: its port stays published
-	} else {
+		// Runtipi shows no link to the app: whatever port it has is for
+		// other programs (a game, a relay, a node), published as written.
+		// Runtipi publishes the main service's internal port on the app's
+		// port itself: so does the converted file.
+		if svc, ok := services[app.MainService]; ok && app.MainPort > 0 && cfg.Port.int() > 0 && !publishesTarget(svc, app.MainPort) {
+			svc["ports"] = append(asList(svc["ports"]), fmt.Sprintf("%d:%d", cfg.Port.int(), app.MainPort))
+		}
+		app.NoWebUI, app.MainPort = true, 0
+		if _, ok := services[app.MainService]; !ok {
+			app.MainService = principalService(services)
+		}
+	}
+	if !app.NoWebUI && (app.MainService == "" || app.MainPort == 0) {
+		return app, errors.New("cannot tell the web UI's service and port (no isMain service with internalPort, no x-runtipi is_main service, no ${APP_PORT} publication)")
+	}
+	if !app.NoWebUI {
+		// The web UI's publication (${APP_PORT}:port) becomes the platform's route.
 		for _, svc := range services {
 			dropAppPortPublications(svc)
 		}
@@ -270,8 +288,9 @@ func convertRuntipi(ctx context.Context, config, dynCompose, legacyCompose, desc
 		return src
 	})
 	mainPort := strconv.Itoa(app.MainPort)
-	if cfg.NoGUI && cfg.Port.int() > 0 {
-		mainPort = strconv.Itoa(cfg.Port.int()) // ${APP_PORT} is the published host port
+	if app.NoWebUI {
+		// ${APP_PORT} is then the host port users connect to.
+		mainPort = strconv.Itoa(cfg.Port.int())
 	}
 	var warnRoot bool
 	walkStrings(doc, func(s string) string {
@@ -331,6 +350,16 @@ func convertRuntipi(ctx context.Context, config, dynCompose, legacyCompose, desc
 		app.Unavailable = unavailable
 	}
 	return app, nil
+}
+
+// publishesTarget reports whether svc publishes container port target.
+func publishesTarget(svc map[string]any, target int) bool {
+	for _, p := range asList(svc["ports"]) {
+		if e, ok := parsePort(p); ok && portNumber(e.Target) == target {
+			return true
+		}
+	}
+	return false
 }
 
 func joinHint(a, b string) string {
@@ -475,7 +504,7 @@ type runtipiService struct {
 // runtipiDynamic converts a dynamic compose file into a compose document.
 // configPort (config.json's port) is the main port of a main service
 // without internalPort (one on the host's network).
-func runtipiDynamic(b []byte, configPort int) (doc map[string]any, main string, port int, warns []string, err error) {
+func runtipiDynamic(b []byte, configPort int, resolvePort func(string) int) (doc map[string]any, main string, port int, warns []string, err error) {
 	var dc struct {
 		Services  []json.RawMessage `json:"services"`
 		Overrides []json.RawMessage `json:"overrides"`
@@ -573,10 +602,17 @@ func runtipiDynamic(b []byte, configPort int) (doc map[string]any, main string, 
 				if (proto == "tcp" && !tcp) || (proto == "udp" && !udp) {
 					continue
 				}
-				m := map[string]any{"target": string(p.ContainerPort), "published": string(p.HostPort), "protocol": proto}
-				if n := p.ContainerPort.int(); n > 0 {
-					m["target"] = n
+				if p.ContainerPort.int() == 0 {
+					// A range ("25500-25600") or a variable: the short
+					// syntax takes both, the long one wants a number.
+					short := string(p.HostPort) + ":" + string(p.ContainerPort) + "/" + proto
+					if p.Interface != "" {
+						short = p.Interface + ":" + short
+					}
+					ports = append(ports, short)
+					continue
 				}
+				m := map[string]any{"target": p.ContainerPort.int(), "published": string(p.HostPort), "protocol": proto}
 				if p.Interface != "" {
 					m["host_ip"] = p.Interface
 				}
@@ -667,7 +703,7 @@ func runtipiDynamic(b []byte, configPort int) (doc map[string]any, main string, 
 		}
 		services[s.Name] = svc
 		if s.IsMain && main == "" {
-			main, port = s.Name, s.InternalPort.int()
+			main, port = s.Name, resolvePort(string(s.InternalPort))
 			if port == 0 && s.InternalPort != "" {
 				return nil, "", 0, nil, fmt.Errorf("service %s: internalPort %q is not a port number", s.Name, s.InternalPort)
 			}

@@ -124,19 +124,16 @@ func convertUmbrel(ctx context.Context, manifestB, composeB, exportsB []byte, fo
 	if m.Category != "" {
 		app.Categories = []string{strings.ToLower(m.Category)}
 	}
-	if u := string(m.DefaultUsername); u != "" {
-		pw := string(m.DefaultPassword)
-		if m.DeterministicPassword || pw == "" {
-			pw = "the APP_PASSWORD setting"
-		}
-		app.Description = strings.TrimSpace(app.Description + "\n\nSign in as " + u + " with " + pw + ".")
-	}
 
 	doc, err := decodeYAML(composeB)
 	if err != nil {
 		return app, fmt.Errorf("docker-compose.yml: %w", err)
 	}
 	services := serviceMap(doc)
+	// The one place exports.sh is read: its variables (exp.vars) feed the
+	// main port (app_proxy's APP_PORT), the published ports (monero's
+	// ${APP_MONERO_P2P_PORT}) and every other reference below. It is
+	// evaluated in the shell sandbox (umbrel_exports.go).
 	exp, expWarns := evalExports(string(exportsB), umbrelID, composeB)
 	app.Warnings = append(app.Warnings, expWarns...)
 
@@ -273,6 +270,7 @@ func convertUmbrel(ctx context.Context, manifestB, composeB, exportsB []byte, fo
 		return varRewrite{}, false
 	}
 	walkStrings(doc, func(s string) string {
+		s = umbrelOwnURLs(s, portNumber(string(m.Port)), resolve)
 		s = strings.ReplaceAll(s, "${NETWORK_IP}/16", "172.16.0.0/12")
 		s = strings.ReplaceAll(s, "$NETWORK_IP/16", "172.16.0.0/12")
 		return rewriteVars(s, mapVar)
@@ -286,6 +284,9 @@ func convertUmbrel(ctx context.Context, manifestB, composeB, exportsB []byte, fo
 	app.Warnings = append(app.Warnings, cleanupCompose(doc, cleanupOptions{aliases: aliases})...)
 	ensureCreateHostPath(doc)
 	app.Fields = fields
+	if note := umbrelSignInNote(m, app.ID, fields); note != "" {
+		app.Description = strings.TrimSpace(app.Description + "\n\n" + note)
+	}
 	app.Exports = exportsFor(&app, exp, ipVarOf, umbrelID)
 	app.Requires = umbrelRequires(m.Dependencies)
 	unavailable := app.Unavailable

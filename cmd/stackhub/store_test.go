@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -100,21 +101,48 @@ func zipFolder(t *testing.T, dir string) []byte {
 	return buf.Bytes()
 }
 
+// storeSet is a folder of stores (umbrel/ and runtipi/ inside) and what
+// the store commands must show of it.
+type storeSet struct {
+	root    string
+	apps    int      // apps in each of the two stores
+	common  string   // an app id every store has, the built-in one too
+	utility string   // a Runtipi app of category utilities
+	info    []string // what `store info tipi/<common>` must show
+}
+
 // TestStoresFromCaddyfileAndAtRunTime: a store set in the Caddyfile, one
 // added at run time from an archive URL (kept across a restart), search
-// across stores, and removal rules.
+// across stores, and removal rules; on the store apps we wrote in the
+// shapes of Umbrel's and Runtipi's (stores/testdata/stores).
 func TestStoresFromCaddyfileAndAtRunTime(t *testing.T) {
-	samples, err := filepath.Abs("../../../shared/samples")
-	if err == nil {
-		_, err = os.Stat(samples)
-	}
+	root, err := filepath.Abs("../../stores/testdata/stores")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("store samples missing at %s: %v", samples, err)
-		}
-		t.Skipf("store samples not found (%v): skipping", err)
+		t.Fatal(err)
 	}
-	archive := zipFolder(t, filepath.Join(samples, "runtipi"))
+	testStores(t, storeSet{root: root, apps: 2, common: "whoami", utility: "monitor",
+		info: []string{"Images:   traefik/whoami:v1.10.3", "Web UI:   service whoami, port 80 (http)", "Ports:", "Hazards:"}})
+}
+
+// TestStoresFromCaddyfileAndAtRunTimeSamples is the same on real apps of
+// the stores, when STACKHUB_STORE_SAMPLES names them.
+func TestStoresFromCaddyfileAndAtRunTimeSamples(t *testing.T) {
+	const env = "STACKHUB_STORE_SAMPLES"
+	samples := os.Getenv(env)
+	if samples == "" {
+		t.Skipf("real store samples not used: set %s to their folder (e.g. ../shared/samples); TestStoresFromCaddyfileAndAtRunTime covers the same path", env)
+	}
+	samples, err := filepath.Abs(samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testStores(t, storeSet{root: samples, apps: 6, common: "vaultwarden", utility: "uptime-kuma",
+		info: []string{"Images:   vaultwarden/server:1.37.1", "Web UI:   service vaultwarden, port 80 (http)", "Ports:    no host port", "Hazards:  none"}})
+}
+
+func testStores(t *testing.T, set storeSet) {
+	apps := strconv.Itoa(set.apps)
+	archive := zipFolder(t, filepath.Join(set.root, "runtipi"))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -150,30 +178,30 @@ func TestStoresFromCaddyfileAndAtRunTime(t *testing.T) {
 		store_refresh 1h
 	}
 }
-`, in.admin, in.httpPort, in.httpsPort, in.data, in.domain, in.data, in.httpsPort, filepath.Join(samples, "umbrel"))
+`, in.admin, in.httpPort, in.httpsPort, in.data, in.domain, in.data, in.httpsPort, filepath.Join(set.root, "umbrel"))
 	cfgPath := filepath.Join(t.TempDir(), "Caddyfile")
 	os.WriteFile(cfgPath, []byte(caddyfile), 0o644)
 	in.args = []string{"run", "--config", cfgPath}
 	in.start()
 
 	list := in.mustCLI("store", "list")
-	if !regexp.MustCompile(`(?m)^builtin\s+31\s+0`).MatchString(list) || !regexp.MustCompile(`(?m)^umbrel-samples\s+6\s+0`).MatchString(list) {
+	if !regexp.MustCompile(`(?m)^builtin\s+31\s+0`).MatchString(list) || !regexp.MustCompile(`(?m)^umbrel-samples\s+`+apps+`\s+0`).MatchString(list) {
 		t.Errorf("store list:\n%s", list)
 	}
 	out := in.mustCLI("store", "add", "tipi", "http://"+l.Addr().String()+"/main.zip", "--format", "runtipi")
-	if !regexp.MustCompile(`(?m)^tipi\s+6\s+0\s`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^tipi\s+` + apps + `\s+0\s`).MatchString(out) {
 		t.Errorf("store add:\n%s", out)
 	}
-	search := in.mustCLI("store", "search", "vaultwarden")
+	search := in.mustCLI("store", "search", set.common)
 	for _, store := range []string{"builtin", "umbrel-samples", "tipi"} {
-		if !regexp.MustCompile(`(?m)^vaultwarden\s+` + store + `\s`).MatchString(search) {
-			t.Errorf("search lacks vaultwarden of %s:\n%s", store, search)
+		if !regexp.MustCompile(`(?m)^` + set.common + `\s+` + store + `\s`).MatchString(search) {
+			t.Errorf("search lacks %s of %s:\n%s", set.common, store, search)
 		}
 	}
-	if out := in.mustCLI("store", "search", "--category", "utilities"); !regexp.MustCompile(`(?m)^uptime-kuma\s+tipi\s`).MatchString(out) || regexp.MustCompile(`(?m)^vaultwarden\s+builtin`).MatchString(out) {
+	if out := in.mustCLI("store", "search", "--category", "utilities"); !regexp.MustCompile(`(?m)^`+set.utility+`\s+tipi\s`).MatchString(out) || regexp.MustCompile(`(?m)^`+set.common+`\s+builtin`).MatchString(out) {
 		t.Errorf("search by category:\n%s", out)
 	}
-	if out := in.mustCLI("store", "info", "tipi/vaultwarden"); !strings.Contains(out, "(tipi/vaultwarden)") {
+	if out := in.mustCLI("store", "info", "tipi/"+set.common); !strings.Contains(out, "(tipi/"+set.common+")") || !containsAll(out, set.info) {
 		t.Errorf("store info:\n%s", out)
 	}
 	if out, err := in.cli("store", "remove", "umbrel-samples"); err == nil || !strings.Contains(out, "set in the Caddyfile") {
@@ -183,11 +211,21 @@ func TestStoresFromCaddyfileAndAtRunTime(t *testing.T) {
 	// A store added at run time survives a restart; a refresh is a 304.
 	in.stop()
 	in.start()
-	if list := in.mustCLI("store", "refresh"); !regexp.MustCompile(`(?m)^tipi\s+6\s+0\s+\S+\s+\S+\s*$`).MatchString(list) {
+	if list := in.mustCLI("store", "refresh"); !regexp.MustCompile(`(?m)^tipi\s+` + apps + `\s+0\s+\S+\s+\S+\s*$`).MatchString(list) {
 		t.Errorf("after restart and refresh:\n%s", list)
 	}
 	in.mustCLI("store", "remove", "tipi")
 	if list := in.mustCLI("store", "list"); strings.Contains(list, "tipi") {
 		t.Errorf("removed store listed:\n%s", list)
 	}
+}
+
+// containsAll reports whether s holds every one of subs.
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }

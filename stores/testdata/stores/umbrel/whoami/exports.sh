@@ -1,0 +1,1 @@
+export APP_WHOAMI_ECHO_PORT="2224"
