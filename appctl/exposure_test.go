@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/moby/moby/api/types/container"
@@ -160,6 +161,7 @@ func TestServiceAppPublishesItsPortLocally(t *testing.T) {
 	app = editCompose(t, app, func(s map[string]any) {
 		svc := s["postgresql"].(map[string]any)
 		svc["ports"] = []any{map[string]any{"target": 5432, "published": strconv.Itoa(port), "protocol": "tcp"}}
+		svc["environment"].(map[string]any)["PORT"] = "5432" // the test server plays the database
 	})
 
 	rec, err := h.m.Install(ctx, app, InstallOptions{}, nil)
@@ -197,7 +199,13 @@ func TestServiceAppPublishesItsPortLocally(t *testing.T) {
 		t.Errorf("data is mounted from %q, want %q", got, want)
 	}
 	// Users connect at the recorded address (the test server speaks HTTP).
-	resp, err := http.Get("http://" + addr + "/")
+	var resp *http.Response
+	for i := 0; ; i++ { // the install does not wait for a port nothing routes to
+		if resp, err = http.Get("http://" + addr + "/"); err == nil || i == 50 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatalf("connect to %s: %v", addr, err)
 	}
