@@ -77,3 +77,29 @@ func TestSandboxChownOutsideTheApp(t *testing.T) {
 		t.Errorf("refused = %v", refused)
 	}
 }
+
+// TestSandboxAnswersFileTestsItself: -r/-x/-O tests and `command -v` ask the
+// sandbox, not the host, whose files exist for the test but not for the
+// script.
+func TestSandboxAnswersFileTestsItself(t *testing.T) {
+	sb := newShellSandbox(map[string][]byte{"conf": []byte("x")})
+	src := `[[ -r /etc/passwd ]] && export R=host
+[ -x /bin/sh ] && export X=host
+test -O /etc/hostname && export O=host
+command -v sh && export C=host
+[[ -r "$APP_DATA_DIR/conf" ]] && export OWN=seen
+[[ -O "$APP_DATA_DIR/conf" ]] && export OWNER=ok
+`
+	vars, err := sb.run(t.Context(), src, "probe", sandboxEnv("a", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"R", "X", "O", "C"} {
+		if vars[k] != "" {
+			t.Errorf("%s = %q: the script saw the host", k, vars[k])
+		}
+	}
+	if vars["OWN"] != "seen" {
+		t.Errorf("the app's own file is not readable: %v", vars)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"mvdan.cc/sh/v3/expand"
@@ -96,7 +97,8 @@ func sandboxEnv(appID string, extra map[string]string) expand.Environ {
 		"UMBREL_ROOT=" + sandboxAppDir + "/umbrel-root",
 		"DEVICE_DOMAIN_NAME=" + sandboxDomain, "DEVICE_HOSTNAME=" + appID,
 		"NETWORK_IP=172.16.0.0",
-		"HOME=" + sandboxAppDir, "UID=1000", "EUID=1000", "GID=1000", "PATH=/usr/bin:/bin",
+		// PATH leads nowhere: `command -v jq` looks no program up on the host.
+		"HOME=" + sandboxAppDir, "UID=1000", "EUID=1000", "GID=1000", "PATH=/stackhub-sandbox/bin",
 	}
 	keys := make([]string, 0, len(extra))
 	for k := range extra {
@@ -118,8 +120,16 @@ func (s *shellSandbox) run(ctx context.Context, src, name string, env expand.Env
 	}
 	var procSubst bool
 	syntax.Walk(f, func(n syntax.Node) bool {
-		if _, ok := n.(*syntax.ProcSubst); ok {
+		switch n := n.(type) {
+		case *syntax.ProcSubst:
 			procSubst = true // the interpreter makes real FIFOs for these
+		case *syntax.UnaryTest:
+			// -r -w -x -O -G ask the host's kernel about the path, not
+			// the sandbox: they become -e, answered by the sandbox.
+			switch n.Op {
+			case syntax.TsRead, syntax.TsWrite, syntax.TsExec, syntax.TsUsrOwn, syntax.TsGrpOwn:
+				n.Op = syntax.TsExists
+			}
 		}
 		return true
 	})
@@ -178,6 +188,14 @@ func (s *shellSandbox) lineOf(ctx context.Context) int {
 func (s *shellSandbox) call(ctx context.Context, args []string) ([]string, error) {
 	if l := int(interp.HandlerCtx(ctx).Pos.Line()); l > 0 {
 		s.line = l
+	}
+	if args[0] == "test" || args[0] == "[" {
+		for i, a := range args[1:] {
+			switch a {
+			case "-r", "-w", "-x", "-O", "-G": // see run: the sandbox answers -e
+				args[i+1] = "-e"
+			}
+		}
 	}
 	if len(args) > 1 && args[0] == "set" {
 		out := []string{"set"}
@@ -425,7 +443,7 @@ func (m memInfo) Mode() fs.FileMode {
 }
 func (m memInfo) ModTime() time.Time { return time.Time{} }
 func (m memInfo) IsDir() bool        { return m.dir }
-func (m memInfo) Sys() any           { return nil }
+func (m memInfo) Sys() any           { return &syscall.Stat_t{Uid: 1000, Gid: 1000} }
 
 type limitedWriter struct {
 	w io.Writer
