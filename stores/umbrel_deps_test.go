@@ -105,6 +105,9 @@ func TestUmbrelDependencies(t *testing.T) {
 	if len(el.Requires) != 1 || el.Requires[0] != "bitcoin" {
 		t.Errorf("electrs requires %v", el.Requires)
 	}
+	if s := strings.Join(el.InstallSummary(), "\n"); !strings.Contains(s, "Requires: bitcoin") {
+		t.Errorf("store info of electrs:\n%s", s)
+	}
 	for k, v := range map[string]string{
 		"APP_BITCOIN_NODE_IP":  "bitcoin_bitcoind_1",
 		"APP_BITCOIN_DATA_DIR": "${APP_DATA_DIR}/data/bitcoin",
