@@ -215,3 +215,54 @@ func TestServiceAppPublishesItsPortLocally(t *testing.T) {
 		t.Errorf("%s answers %q", addr, b)
 	}
 }
+
+// TestRuntipiNoGUIAppIsAServiceApp installs a Runtipi no_gui game server
+// (the store's minecraft-server shape): its game port is published on
+// 127.0.0.1, where the record says to connect, and nothing is routed.
+func TestRuntipiNoGUIAppIsAServiceApp(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	app := shapeApp(t, "runtipi", stores.FormatRuntipi, "mcserver")
+	if !app.NoWebUI {
+		t.Fatalf("mcserver read with a web UI on %s:%d", app.MainService, app.MainPort)
+	}
+	port := freePort(t) // the store's 25565 may be taken on a test machine
+	app = editCompose(t, app, func(s map[string]any) {
+		svc := s["mcserver"].(map[string]any)
+		svc["ports"] = []any{strconv.Itoa(port) + ":25565"}
+		svc["environment"].(map[string]any)["PORT"] = "25565"
+	})
+	rec, err := h.m.Install(ctx, app, InstallOptions{Values: map[string]string{"MC_EULA": "true"}}, nil)
+	if err != nil {
+		t.Fatalf("install: %v\n%s", err, app.Compose)
+	}
+	t.Cleanup(func() { h.m.Remove(context.Background(), app.ID, false, nil) })
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if !rec.NoWebUI || rec.URL != "" || len(rec.Addresses) != 1 || rec.Addresses[0] != addr {
+		t.Errorf("record: no web UI %v url %q addresses %v; want a service app at %s", rec.NoWebUI, rec.URL, rec.Addresses, addr)
+	}
+	if got := rec.Describe(rec.URL); got != "service app at "+addr {
+		t.Errorf("apps list shows %q", got)
+	}
+	for _, e := range h.reg.Entries() {
+		if e.App == app.ID {
+			t.Errorf("service app is routed: %+v", e)
+		}
+	}
+	c := h.inspectService(t, rec, "mcserver")
+	if !hasEnv(c, "EULA=true") {
+		t.Errorf("env %v lacks EULA=true", c.Config.Env)
+	}
+	if got, want := mountOf(c, "/data"), filepath.Join(h.dataDir, "apps", app.ID, "data", "data"); got != want {
+		t.Errorf("/data is mounted from %q, want %q", got, want)
+	}
+	var bindings []string
+	for p, bs := range c.HostConfig.PortBindings {
+		for _, b := range bs {
+			bindings = append(bindings, fmt.Sprintf("%s->%s:%s", p, b.HostIP, b.HostPort))
+		}
+	}
+	if want := fmt.Sprintf("25565/tcp->127.0.0.1:%d", port); len(bindings) != 1 || bindings[0] != want {
+		t.Errorf("port bindings %v, want only %s", bindings, want)
+	}
+}

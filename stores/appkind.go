@@ -31,7 +31,7 @@ func NonWebPort(port int) (string, bool) {
 // markServiceApp makes a converted app with a port but no web UI a service
 // app: its main port stays published (nothing drops it), and MainPort is 0
 // as for every app without a web UI.
-func markServiceApp(doc map[string]any, app *App, _ int) {
+func markServiceApp(app *App) {
 	app.NoWebUI, app.MainPort = true, 0
 }
 

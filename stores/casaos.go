@@ -204,7 +204,7 @@ func convertCasaOS(ctx context.Context, compose []byte, folder string) (App, err
 	if app.NoWebUI {
 		// Nothing to route, nothing to drop.
 	} else if scalarString(x["port_map"]) == "" && scalarString(x["webui_port"]) == "" && looksLikeService(app.MainPort, app.Categories) {
-		markServiceApp(doc, &app, 0) // a database: its port is what users need (appkind.go)
+		markServiceApp(&app) // a database: its port is what users need (appkind.go)
 	} else {
 		dropPublication(main, app.MainPort)
 	}
