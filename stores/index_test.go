@@ -28,15 +28,15 @@ func TestRefreshConvertsOnlyChangedApps(t *testing.T) {
 	ctx := context.Background()
 	before := conversions.Load()
 	apps, err := src.Load(ctx)
-	if err != nil || len(apps) != 2 {
+	if err != nil || len(apps) != 3 {
 		t.Fatalf("first load: %d apps, %v", len(apps), err)
 	}
-	if n := conversions.Load() - before; n != 2 {
-		t.Errorf("first load converted %d apps, want 2", n)
+	if n := conversions.Load() - before; n != 3 {
+		t.Errorf("first load converted %d apps, want 3", n)
 	}
 	before = conversions.Load()
 	again, err := src.Load(ctx)
-	if err != nil || len(again) != 2 || again[1].ID != "electrs" || len(again[1].Requires) != 1 {
+	if err != nil || len(again) != 3 || again[1].ID != "electrs" || len(again[1].Requires) != 1 {
 		t.Fatalf("second load: %+v, %v", again, err)
 	}
 	if n := conversions.Load() - before; n != 0 {
@@ -55,6 +55,18 @@ func TestRefreshConvertsOnlyChangedApps(t *testing.T) {
 	}
 	if !strings.Contains(string(changed[1].Compose), "v0.10.10") {
 		t.Errorf("the changed app is not read anew:\n%s", changed[1].Compose)
+	}
+
+	// What bitcoin exports changes: the apps requiring it are read anew too.
+	exports := filepath.Join(dir, "bitcoin", "exports.sh")
+	b, _ = os.ReadFile(exports)
+	os.WriteFile(exports, []byte(strings.ReplaceAll(string(b), `BITCOIN_RPC_USER="umbrel"`, `BITCOIN_RPC_USER="satoshi"`)), 0o644)
+	before = conversions.Load()
+	if _, err := src.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := conversions.Load() - before; n != 3 {
+		t.Errorf("a change of a required app's exports converted %d apps, want 3 (it and the 2 requiring it)", n)
 	}
 }
 
@@ -152,7 +164,7 @@ func TestLastGoodIndexServedAtStart(t *testing.T) {
 	if string(got.Compose) != string(want.Compose) || len(got.Fields) != len(want.Fields) || got.Exports["APP_BITCOIN_NODE_IP"] != "bitcoin_bitcoind_1" {
 		t.Errorf("indexed app differs: %+v", got)
 	}
-	if st := second.Status()[0]; !st.FromIndex || st.Apps != 2 {
+	if st := second.Status()[0]; !st.FromIndex || st.Apps != 3 {
 		t.Errorf("status = %+v", st)
 	}
 	done := make(chan error)
@@ -164,7 +176,7 @@ func TestLastGoodIndexServedAtStart(t *testing.T) {
 	if _, err := second.Find("umbrel/electrs"); err != nil {
 		t.Errorf("the last good apps were dropped by a failed load: %v", err)
 	}
-	if st := second.Status()[0]; st.Error == "" || st.Apps != 2 {
+	if st := second.Status()[0]; st.Error == "" || st.Apps != 3 {
 		t.Errorf("status after the failed load = %+v", st)
 	}
 }

@@ -25,14 +25,16 @@ type appCache struct {
 var conversions atomic.Int64
 
 type cachedApp struct {
-	sum [sha256.Size]byte
+	sum  [sha256.Size]byte
+	salt string // what else the conversion depended on (envDigest)
 	app App
 	err error
 }
 
 // read returns the app of folder dir, converting it only when its files
-// changed since the last read. A nil cache converts every time.
-func (c *appCache) read(read func(fs.FS, string) (App, error), fsys fs.FS, dir string) (App, error) {
+// (or salt: what else the conversion used) changed since the last read. A
+// nil cache converts every time.
+func (c *appCache) read(read func(fs.FS, string) (App, error), fsys fs.FS, dir, salt string) (App, error) {
 	if c == nil {
 		return readApp(read, fsys, dir)
 	}
@@ -40,14 +42,14 @@ func (c *appCache) read(read func(fs.FS, string) (App, error), fsys fs.FS, dir s
 	c.mu.Lock()
 	prev, hit := c.byDir[dir]
 	c.mu.Unlock()
-	if ok && hit && prev.sum == sum {
+	if ok && hit && prev.sum == sum && prev.salt == salt {
 		c.keep(dir, prev)
 		return prev.app.shallowCopy(), prev.err
 	}
 	conversions.Add(1)
 	app, err := readApp(read, fsys, dir)
 	if ok {
-		c.keep(dir, cachedApp{sum: sum, app: app.shallowCopy(), err: err})
+		c.keep(dir, cachedApp{sum: sum, salt: salt, app: app.shallowCopy(), err: err})
 	}
 	return app, err
 }

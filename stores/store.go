@@ -157,6 +157,10 @@ func readStore(ctx context.Context, fsys fs.FS, format Format, cache *appCache) 
 		root = formatRoot(fsys, format)
 	}
 	var read func(fs.FS, string) (App, error)
+	var depEnvs map[string]map[string]string // by app folder: what its required apps export
+	if format == FormatUmbrel {
+		depEnvs = umbrelDependencyEnvs(fsys, root)
+	}
 	switch format {
 	case FormatNative:
 		read = func(f fs.FS, dir string) (App, error) { return ReadNative(f, dir, path.Base(dir)) }
@@ -165,7 +169,9 @@ func readStore(ctx context.Context, fsys fs.FS, format Format, cache *appCache) 
 	case FormatRuntipi:
 		read = ReadRuntipi
 	case FormatUmbrel:
-		read = ReadUmbrel
+		read = func(f fs.FS, dir string) (App, error) {
+			return readUmbrel(withDependencyEnv(ctx, depEnvs[dir]), f, dir)
+		}
 	default:
 		return nil, fmt.Errorf("unknown store format %q", format)
 	}
@@ -189,7 +195,7 @@ func readStore(ctx context.Context, fsys fs.FS, format Format, cache *appCache) 
 		if len(apps) >= maxStoreApps {
 			return nil, fmt.Errorf("the store holds more than %d apps", maxStoreApps)
 		}
-		app, err := cache.read(read, fsys, dir)
+		app, err := cache.read(read, fsys, dir, envDigest(depEnvs[dir]))
 		if err == nil && format == FormatNative {
 			// Native apps are written by hand: check them as the readers
 			// check what they convert.

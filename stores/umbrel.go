@@ -27,6 +27,12 @@ import (
 
 // ReadUmbrel reads the Umbrel app in folder dir of fsys.
 func ReadUmbrel(fsys fs.FS, dir string) (App, error) {
+	return readUmbrel(context.Background(), fsys, dir)
+}
+
+// readUmbrel is ReadUmbrel; ctx may carry what the app's required apps
+// export (withDependencyEnv, umbrel_deps.go).
+func readUmbrel(ctx context.Context, fsys fs.FS, dir string) (App, error) {
 	manifest, _, err := readFirst(fsys, dir, []string{"umbrel-app.yml", "umbrel-app.yaml"})
 	if err != nil {
 		return App{}, err
@@ -39,7 +45,7 @@ func ReadUmbrel(fsys fs.FS, dir string) (App, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return App{}, err
 	}
-	app, err := convertUmbrel(context.Background(), manifest, compose, exports, path.Base(dir))
+	app, err := convertUmbrel(ctx, manifest, compose, exports, path.Base(dir))
 	if err != nil {
 		return app, fmt.Errorf("%s: %w", dir, err)
 	}
@@ -134,7 +140,7 @@ func convertUmbrel(ctx context.Context, manifestB, composeB, exportsB []byte, fo
 	// main port (app_proxy's APP_PORT), the published ports (monero's
 	// ${APP_MONERO_P2P_PORT}) and every other reference below. It is
 	// evaluated in the shell sandbox (umbrel_exports.go).
-	exp, expWarns := evalExports(string(exportsB), umbrelID, composeB)
+	exp, expWarns := evalExports(string(exportsB), umbrelID, composeB, dependencyEnv(ctx))
 	app.Warnings = append(app.Warnings, expWarns...)
 
 	// The web UI: app_proxy's APP_HOST and APP_PORT.

@@ -20,7 +20,7 @@ func TestUmbrelExportsEvaluated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp, warns := evalExports(string(src), "bitcoin", compose)
+	exp, warns := evalExports(string(src), "bitcoin", compose, nil)
 	want := map[string]string{
 		"APP_BITCOIN_NODE_IP":            "bitcoind", // its fixed address is its service's
 		"APP_BITCOIN_RPC_PORT":           "8332",
@@ -65,7 +65,7 @@ echo x > ` + victim + `
 export C="$(id -u)"
 export D="$HOME"
 `
-	exp, warns := evalExports(src, "evil", nil)
+	exp, warns := evalExports(src, "evil", nil, nil)
 	if _, err := os.Stat(victim); err == nil {
 		t.Fatal("the script created a file on the host")
 	}
@@ -130,6 +130,25 @@ func TestUmbrelDependencies(t *testing.T) {
 	for _, f := range el.Fields {
 		if strings.HasPrefix(f.Key, "APP_BITCOIN_") {
 			t.Errorf("electrs asks for %s, which bitcoin provides", f.Key)
+		}
+	}
+
+	// lightning's exports.sh builds lnd's command from what bitcoin
+	// exports, as Umbrel sources bitcoin's exports.sh first: addresses are
+	// bitcoin's container names, its generated password is filled in at
+	// install.
+	ln := byID["lightning"]
+	if ln.Unavailable != "" {
+		t.Fatalf("lightning unavailable: %s", ln.Unavailable)
+	}
+	p, err := LoadProject(context.Background(), ln, map[string]string{"APP_DATA_DIR": "/data/lightning", "APP_BITCOIN_RPC_PASS": "pw123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := strings.Join(p.Services["lnd"].Command, " ")
+	for _, want := range []string{"--tlsextraip=lnd", "--bitcoind.rpchost=bitcoin_bitcoind_1", "--bitcoind.rpcuser=umbrel", "--bitcoind.rpcpass=pw123", "--bitcoin.mainnet", "--bitcoin.node=bitcoind"} {
+		if !strings.Contains(cmd, want) {
+			t.Errorf("lnd command %q lacks %s", cmd, want)
 		}
 	}
 

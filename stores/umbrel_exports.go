@@ -17,13 +17,18 @@ import (
 // here. A variable left empty by a line the sandbox could not
 // evaluate (a program such as jq or python) is marked computed; the
 // warnings say which lines could not be evaluated.
-func evalExports(src, appID string, compose []byte) (umbrelExports, []string) {
+//
+// depEnv are the variables the app's required apps export (Umbrel sources
+// their exports.sh first): literal values as they are, values only known
+// at install (a password, a folder of the required app) as placeholders
+// that become ${NAME} in compose text.
+func evalExports(src, appID string, compose []byte, depEnv map[string]string) (umbrelExports, []string) {
 	e := umbrelExports{vars: map[string]exportVar{}}
 	if strings.TrimSpace(src) == "" {
 		return e, nil
 	}
 	sb := newShellSandbox(nil)
-	vars, err := sb.run(context.Background(), src, "exports.sh", sandboxEnv(appID, nil))
+	vars, err := sb.run(context.Background(), src, "exports.sh", sandboxEnv(appID, depEnv))
 	if err != nil {
 		// Not runnable at all: fall back to reading it as data.
 		parsed, warns := parseExports(src, appID)
@@ -64,7 +69,8 @@ func evalExports(src, appID string, compose []byte) (umbrelExports, []string) {
 func sandboxToCompose(v string) string {
 	v = escapeDollars(v)
 	v = strings.ReplaceAll(v, sandboxAppDir, "${APP_DATA_DIR}")
-	return strings.ReplaceAll(v, sandboxDomain, "${APP_DOMAIN}")
+	v = strings.ReplaceAll(v, sandboxDomain, "${APP_DOMAIN}")
+	return installPlaceholder.ReplaceAllString(v, "$${$1}")
 }
 
 // exportsFor lists what an app's exports.sh gives the apps that depend on
@@ -117,6 +123,12 @@ func exportsWarning(exp umbrelExports) string {
 	sort.Strings(names)
 	return fmt.Sprintf("exports.sh left %s empty (computed by programs StackHub does not run)", strings.Join(names, ", "))
 }
+
+// installPlaceholder stands, in a script's environment, for a value known
+// only at install (placeholderFor).
+var installPlaceholder = regexp.MustCompile(`stackhub-install-var:([A-Za-z_][A-Za-z0-9_]*):`)
+
+func placeholderFor(name string) string { return "stackhub-install-var:" + name + ":" }
 
 // addressNames replaces fixed IP addresses by service names.
 type addressNames map[string]string
