@@ -27,8 +27,8 @@ var conversions atomic.Int64
 type cachedApp struct {
 	sum  [sha256.Size]byte
 	salt string // what else the conversion depended on (envDigest)
-	app App
-	err error
+	app  App
+	err  error
 }
 
 // read returns the app of folder dir, converting it only when its files
