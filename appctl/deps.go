@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -21,8 +23,12 @@ type Links struct {
 	Exports  map[string]string `json:"exports,omitempty"`
 }
 
-// ErrNeedsApps is the error of an install whose required apps are missing.
-var ErrNeedsApps = errors.New("needs other apps")
+// ErrNeedsApps is the error of an install whose required apps are missing;
+// ErrRequired of the removal of an app others require.
+var (
+	ErrNeedsApps = errors.New("needs other apps")
+	ErrRequired  = errors.New("required by other apps")
+)
 
 // NeedsAppsError lists the apps an app requires that are not installed.
 type NeedsAppsError struct {
@@ -150,4 +156,24 @@ func (m *Manager) allowRequiredBinds(rec *Record, hz []stores.Hazard) []stores.H
 		}
 	}
 	return kept
+}
+
+// checkNotRequired refuses to remove an app that installed apps require
+// (bitcoin while electrs runs on it).
+func (m *Manager) checkNotRequired(id string) error {
+	recs, err := m.records()
+	if err != nil {
+		return err
+	}
+	var users []string
+	for _, r := range recs {
+		if r.ID != id && r.State != StateFailed && slices.Contains(r.Requires, id) {
+			users = append(users, r.ID)
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	sort.Strings(users)
+	return fmt.Errorf("%w: %s needs it: remove %s first", ErrRequired, strings.Join(users, ", "), strings.Join(users, ", "))
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stackhub/stackhub/stores"
@@ -46,6 +47,13 @@ func TestUmbrelAppWithDependencyInstalls(t *testing.T) {
 		h.m.Remove(context.Background(), "electrs", false, nil)
 		h.m.Remove(context.Background(), "bitcoin", false, nil)
 	})
+	// bitcoin cannot go while electrs needs it.
+	if err := h.m.Remove(ctx, "bitcoin", false, nil); !errors.Is(err, ErrRequired) || !strings.Contains(err.Error(), "electrs") {
+		t.Errorf("removing bitcoin under electrs: %v", err)
+	}
+	if st, err := h.m.Status(ctx, "bitcoin"); err != nil || st.State != StateInstalled || st.Health != "running" {
+		t.Errorf("bitcoin after the refused removal: %+v, %v", st.State, err)
+	}
 	btc, err := h.m.Status(ctx, "bitcoin")
 	if err != nil || btc.State != StateInstalled {
 		t.Fatalf("bitcoin: %+v, %v", btc.State, err)

@@ -630,6 +630,9 @@ func (m *Manager) Remove(ctx context.Context, id string, keepData bool, progress
 	if err != nil {
 		return fmt.Errorf("remove %s: %w", id, err)
 	}
+	if err := m.checkNotRequired(id); err != nil { // deps.go
+		return fmt.Errorf("remove %s: %w", id, err)
+	}
 	rec.State, rec.KeepData, rec.UpdatedAt = StateRemoving, keepData, time.Now().UTC()
 	if err := m.db.Put(recordKey(id), rec); err != nil {
 		return fmt.Errorf("remove %s: record desired state: %w", id, err)

@@ -267,6 +267,8 @@ func statusOf(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, appctl.ErrNeedsApps):
 		return http.StatusPreconditionFailed
+	case errors.Is(err, appctl.ErrRequired):
+		return http.StatusConflict
 	case errors.Is(err, appctl.ErrInvalid):
 		return http.StatusBadRequest
 	case errors.As(err, &du):
