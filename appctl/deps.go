@@ -72,7 +72,7 @@ func (m *Manager) InstallWithRequired(ctx context.Context, app stores.App, requi
 		if progress != nil {
 			progress(Event{App: dep.ID, Phase: PhaseValidate, Status: "installing " + dep.ID + ", which " + app.ID + " needs"})
 		}
-		if _, err := m.Install(ctx, dep, InstallOptions{ApproveHazards: opts.ApproveHazards, PublishPorts: opts.PublishPorts, Policy: opts.Policy}, progress); err != nil {
+		if _, err := m.Install(ctx, dep, InstallOptions{ApproveHazards: opts.ApproveHazards, ApproveHazardNames: opts.ApproveHazardNames, PublishPorts: opts.PublishPorts, Policy: opts.Policy}, progress); err != nil {
 			return Record{}, fmt.Errorf("install %s: install the app it needs: %w", app.ID, err)
 		}
 	}
@@ -143,7 +143,8 @@ func (m *Manager) allowRequiredBinds(rec *Record, hz []stores.Hazard) []stores.H
 	}
 	var kept []stores.Hazard
 	for _, h := range hz {
-		src, isBind := strings.CutPrefix(h.Setting, "volumes: ")
+		_, src, _ := strings.Cut(h.Setting, ": ")
+		isBind := h.Name == "host-path" && strings.HasSuffix(strings.SplitN(h.Setting, ": ", 2)[0], "volumes")
 		allowed := false
 		for _, id := range rec.Requires {
 			dir := m.appDir(id)

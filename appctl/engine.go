@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/cli/cli/command"
@@ -37,7 +39,9 @@ type Engine interface {
 	// Load reads a compose file with the variables in env and, for the
 	// variables env leaves unset, the .env file next to it. The process
 	// environment is not consulted, so the host's variables never leak into
-	// an app. Load sets the compose labels.
+	// an app. Load sets the compose labels. It reads no file outside the
+	// compose file's folder, and leaves env_file and label_file unread
+	// (ResolveFiles reads them once the hazard check has seen their paths).
 	Load(ctx context.Context, spec LoadSpec) (*types.Project, error)
 	// Up creates and starts the project and waits until its services are
 	// running, or healthy where they have a healthcheck.
@@ -155,6 +159,15 @@ func (e *composeEngine) Load(ctx context.Context, spec LoadSpec) (*types.Project
 		cli.WithDotEnv,
 		cli.WithName(spec.Name),
 		cli.WithResolvedPaths(true),
+		// Loading reads nothing of the host outside the app's source
+		// folder: included and extended files must be the app's own, and
+		// env_file / label_file are read by ResolveFiles, after the hazard
+		// check has seen their paths.
+		cli.WithResourceLoader(confinedFiles{dir: spec.WorkingDir}),
+		cli.WithLoadOptions(func(o *loader.Options) {
+			o.SkipResolveEnvironment = true
+			o.SkipResolveLabels = true
+		}),
 	)
 	if err != nil {
 		return nil, err
@@ -178,6 +191,39 @@ func (e *composeEngine) Load(ctx context.Context, spec LoadSpec) (*types.Project
 	}
 	return p.WithoutUnnecessaryResources(), nil
 }
+
+// ResolveFiles reads the env_file and label_file entries of a loaded
+// project into its services' environment and labels, as compose-go's
+// loader would have. Call it once the hazard check accepted their paths.
+func ResolveFiles(p *types.Project) (*types.Project, error) {
+	p, err := p.WithServicesEnvironmentResolved(false)
+	if err != nil {
+		return nil, err
+	}
+	return p.WithServicesLabelsResolved(false)
+}
+
+// confinedFiles is a compose-go resource loader that refuses every file
+// outside dir (an include or extends of a host file), and leaves the
+// others to compose-go's own loader.
+type confinedFiles struct{ dir string }
+
+func (c confinedFiles) Accept(p string) bool {
+	if strings.Contains(p, "://") {
+		return true // remote: refused too, an app's files are all local
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(c.dir, p)
+	}
+	rel, err := filepath.Rel(c.dir, filepath.Clean(p))
+	return err != nil || rel == ".." || strings.HasPrefix(rel, "../")
+}
+
+func (c confinedFiles) Load(_ context.Context, p string) (string, error) {
+	return "", fmt.Errorf("%s is outside the app's folder: an app may include or extend only its own files", p)
+}
+
+func (c confinedFiles) Dir(p string) string { return filepath.Dir(p) }
 
 func (e *composeEngine) Up(ctx context.Context, p *types.Project, wait time.Duration, progress func(Event)) error {
 	svc, err := e.service(progress)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -216,8 +217,11 @@ type InstallOptions struct {
 	// Subdomain overrides the app id as the first label of its host.
 	Subdomain string
 	// ApproveHazards is the admin's explicit approval of settings that
-	// endanger the host (privileged, host network, docker.sock …).
+	// reach beyond the app (privileged, host network, docker.sock …).
 	ApproveHazards bool
+	// ApproveHazardNames approves only the hazards of these names
+	// (stores.Hazard.Name: "privileged", "host-path" …).
+	ApproveHazardNames []string
 	// PublishPorts keeps the app's non-web port publications open to the
 	// LAN; by default they are bound to 127.0.0.1.
 	PublishPorts bool
@@ -291,7 +295,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 		Host: host, URL: m.urlOf(host), Project: m.cfg.ProjectPrefix + app.ID, Exposure: Exposure{NoWebUI: app.NoWebUI}, Links: Links{Requires: app.Requires, Exports: app.Exports},
 		MainSvc: app.MainService, MainPort: app.MainPort, MainScheme: app.MainScheme,
 		Compose: app.Compose, Files: app.Files, Seed: stores.FreshSecrets(app.Seed), Values: values, Secrets: secrets,
-		Policy: policy, ApprovedHazards: opts.ApproveHazards, PublishPorts: opts.PublishPorts,
+		Policy: policy, ApprovedHazards: opts.ApproveHazards, ApprovedHazardNames: opts.ApproveHazardNames, PublishPorts: opts.PublishPorts,
 		State: StateInstalling, Running: true, InstalledAt: now, UpdatedAt: now,
 	}
 
@@ -299,8 +303,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	_, existed := os.Stat(m.appDir(app.ID))
 	p, err := m.project(ctx, &rec, true)
 	if err == nil {
-		err = m.checkHazards(p, &rec)
-		rec.Exposure = exposure(p, &rec)
+		rec.Exposure = exposure(p, &rec) // exposure.go
 	}
 	if err != nil {
 		// Bad input changes nothing: undo the folder we wrote.
@@ -353,19 +356,32 @@ type HazardError struct {
 
 func (e *HazardError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "app %s asks for settings that endanger the host:", e.App)
+	fmt.Fprintf(&b, "app %s asks for settings that reach beyond the app (into the host, another app or StackHub):", e.App)
+	var names []string
 	for _, h := range e.Hazards {
 		b.WriteString("\n  - " + h.String())
+		if !slices.Contains(names, h.Name) {
+			names = append(names, h.Name)
+		}
 	}
-	b.WriteString("\ninstall it with --approve-hazards only if you trust it")
+	fmt.Fprintf(&b, "\ninstall it with --approve %s (or --approve-hazards for all) only if you trust it", strings.Join(names, ","))
 	return b.String()
 }
 
 func (e *HazardError) Unwrap() error { return ErrHazards }
 
+// checkHazards refuses a project with hazards the admin did not approve.
 func (m *Manager) checkHazards(p *types.Project, rec *Record) error {
-	hz := m.allowRequiredBinds(rec, stores.ProjectHazards(p, m.appDir(rec.ID)))
-	if len(hz) > 0 && !rec.ApprovedHazards {
+	if rec.ApprovedHazards {
+		return nil
+	}
+	var hz []stores.Hazard
+	for _, h := range m.allowRequiredBinds(rec, stores.ProjectHazards(p, m.appDir(rec.ID))) { // deps.go
+		if !slices.Contains(rec.ApprovedHazardNames, h.Name) {
+			hz = append(hz, h)
+		}
+	}
+	if len(hz) > 0 {
 		return &HazardError{App: rec.ID, Hazards: hz}
 	}
 	return nil
@@ -408,6 +424,15 @@ func (m *Manager) project(ctx context.Context, rec *Record, writeSource bool) (*
 	}
 	p, err := m.engine.Load(ctx, LoadSpec{Name: rec.Project, WorkingDir: src, Files: []string{composePath}, Env: m.installEnv(rec)})
 	if err != nil {
+		return nil, fmt.Errorf("%w: compose file: %w", ErrInvalid, err)
+	}
+	// The check sees the project as the app declared it, interpolated with
+	// the install's values, before StackHub adds its own labels and network;
+	// every load that may start containers goes through it.
+	if err := m.checkHazards(p, rec); err != nil {
+		return nil, err
+	}
+	if p, err = ResolveFiles(p); err != nil {
 		return nil, fmt.Errorf("%w: compose file: %w", ErrInvalid, err)
 	}
 	mainNetworks := copyNetworks(p.Services[rec.MainSvc].Networks)

@@ -54,6 +54,9 @@ type Record struct {
 	Exposure                        // service app, host network, ports open on the LAN (exposure.go)
 	Links                           // apps it requires, values it gives them (deps.go)
 
+	// ApprovedHazardNames are the hazards approved by name (--approve).
+	ApprovedHazardNames []string `json:"approved_hazard_names,omitempty"`
+
 	State State `json:"state"`
 	// Running is the desired run state: start/stop change it, and recovery
 	// restores it.

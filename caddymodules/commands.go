@@ -110,6 +110,7 @@ func appsCommand(cmd *cobra.Command) {
 			req := adminapi.InstallRequest{Values: values}
 			req.Subdomain, _ = c.Flags().GetString("subdomain")
 			req.ApproveHazards, _ = c.Flags().GetBool("approve-hazards")
+			req.Approve, _ = c.Flags().GetStringSlice("approve")
 			req.PublishPorts, _ = c.Flags().GetBool("publish-ports")
 			req.WithDeps, _ = c.Flags().GetBool("with-deps")
 			if public, _ := c.Flags().GetBool("public"); public {
@@ -137,7 +138,8 @@ func appsCommand(cmd *cobra.Command) {
 	}
 	install.Flags().StringArray("set", nil, "a value the app asks for, KEY=VALUE (repeatable)")
 	install.Flags().String("subdomain", "", "serve the app at this subdomain instead of its id")
-	install.Flags().Bool("approve-hazards", false, "allow settings that endanger the host (privileged, host network, docker.sock …)")
+	install.Flags().Bool("approve-hazards", false, "allow every setting that reaches beyond the app (privileged, host network, docker.sock …)")
+	install.Flags().StringSlice("approve", nil, "allow the hazards of these names only (privileged,host-path …: the refusal lists them)")
 	install.Flags().Bool("publish-ports", false, "keep the app's non-web ports open to the LAN (default: bound to 127.0.0.1)")
 	install.Flags().Bool("with-deps", false, "also install the apps this app needs (an install without it lists them)")
 	install.Flags().Bool("public", false, "make the app reachable without signing in")

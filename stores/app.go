@@ -84,8 +84,9 @@ type App struct {
 	// the platform routes), each with what it is for.
 	Ports []Port `json:"ports,omitempty"`
 
-	// Hazards are settings that endanger the host; installing such an app
-	// needs an admin's explicit approval.
+	// Hazards are settings that reach beyond the app (into the host,
+	// another app or StackHub); installing such an app needs an admin's
+	// explicit approval.
 	Hazards []Hazard `json:"hazards,omitempty"`
 	// Unavailable says why the app cannot be installed; empty when it can.
 	Unavailable string `json:"unavailable,omitempty"`
@@ -138,17 +139,31 @@ type Field struct {
 	Hint         string   `json:"hint,omitempty" yaml:"hint,omitempty"`
 }
 
-// Hazard is one setting of an app that endangers the host.
+// Hazard is one setting of an app that reaches beyond the app: into the
+// host, another app, or StackHub itself.
 type Hazard struct {
+	// Name is the hazard's stable short name ("privileged", "host-path",
+	// "host-network" …); FORMAT.md lists them.
+	Name string `json:"name"`
+	// Kind is what declares the setting: "service" (the default), "job",
+	// "volume", "network", "secret", "config" or "project".
+	Kind string `json:"kind,omitempty"`
+	// Service names the service (or volume, network … of Kind).
 	Service string `json:"service"`
-	// Setting names the compose key: "privileged", "network_mode: host",
-	// "volumes: /var/run/docker.sock", "cap_add: NET_ADMIN", "devices" …
+	// Setting names the compose key and its value: "privileged",
+	// "network_mode: host", "volumes: /var/run/docker.sock",
+	// "pre_start[0].volumes: /", "driver_opts.device: /" …
 	Setting string `json:"setting"`
-	Reason  string `json:"reason"`
+	// Reason says why it matters, for an admin.
+	Reason string `json:"reason"`
 }
 
 func (h Hazard) String() string {
-	return fmt.Sprintf("service %q: %s (%s)", h.Service, h.Setting, h.Reason)
+	kind := h.Kind
+	if kind == "" {
+		kind = "service"
+	}
+	return fmt.Sprintf("%s %q: %s (%s) [%s]", kind, h.Service, h.Setting, h.Reason, h.Name)
 }
 
 var appIDPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)

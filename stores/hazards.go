@@ -4,20 +4,21 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
-// Hazards lists the settings of a compose file that endanger the host:
-// privileged containers, the host's network, PID, IPC, UTS, user or cgroup
-// namespace, added capabilities, devices, disabled security profiles, and
-// bind mounts of the Docker socket, of / or system folders, or of any host
-// folder outside the app's folder. The file is loaded with compose-go with
-// example install variables and the defaults of its x-stackhub fields (see
-// ExampleEnv); installing with other values needs a new check on the
-// project as loaded then (ProjectHazards).
+// Hazards lists the settings of a compose file that reach beyond the app:
+// into the host (privileged containers, host namespaces, devices, host
+// folders, the engine's socket …), into another app (its network, volumes
+// or containers), or into StackHub (its labels, its network). The file is
+// loaded with compose-go with example install variables and the defaults of
+// its x-stackhub fields (see ExampleEnv); installing with other values needs
+// a new check on the project as loaded then (ProjectHazards).
 func Hazards(compose []byte) ([]Hazard, error) {
 	app, err := parseNative(compose, "app")
 	if err != nil {
@@ -59,102 +60,142 @@ var systemPaths = []struct{ path, reason string }{
 	{"/media", "the host's removable disks"},
 }
 
-// ProjectHazards lists the hazards of a loaded project; appDir is the app's
-// folder on the host (bind mounts below it are the app's own).
-func ProjectHazards(p *types.Project, appDir string) []Hazard {
-	var hz []Hazard
-	seen := map[string]bool{}
-	add := func(svc, setting, reason string) {
-		k := svc + "\x00" + setting
-		if !seen[k] {
-			seen[k] = true
-			hz = append(hz, Hazard{Service: svc, Setting: setting, Reason: reason})
+// ProjectHazards lists the hazards of a loaded project (after
+// interpolation, before StackHub's own rewrite of it); appDir is the app's
+// folder on the host: files below it are the app's own.
+//
+// The check is an allow-list (hazards_walk.go): every set field of every
+// service, pre_start/post_start/pre_stop hook, job, volume, network, secret
+// and config is safe, checked, or a hazard; a field the check does not know
+// is a hazard ("unknown-setting").
+func ProjectHazards(p *types.Project, appDir string) (hz []Hazard) {
+	c := &checker{p: p, appDir: path.Clean(appDir), workDir: p.WorkingDir, seen: map[string]bool{}}
+	defer func() {
+		// A check that cannot finish must not pass the app.
+		if r := recover(); r != nil {
+			hz = append(c.hz, Hazard{Name: "check-failed", Kind: "project", Service: p.Name, Setting: "(whole file)",
+				Reason: fmt.Sprintf("the check could not finish (%v), so the app's settings are not known to be safe", r)})
 		}
+	}()
+	if c.workDir == "" {
+		c.workDir = path.Join(c.appDir, "source")
 	}
+	c.walk(place{kind: "project", name: p.Name}, reflect.ValueOf(p), projectFields)
 	for _, name := range sortedKeys(p.Services) {
-		svc := p.Services[name]
-		if svc.Privileged {
-			add(name, "privileged", "full access to the host's devices and kernel: equivalent to root on the host")
-		}
-		for _, ns := range []struct{ key, val, reason string }{
-			{"network_mode", svc.NetworkMode, "shares the host's network: its ports are open to the LAN and it sees all host traffic"},
-			{"pid", svc.Pid, "sees and can signal every process of the host"},
-			{"ipc", svc.Ipc, "shares the host's shared memory and IPC"},
-			{"uts", svc.Uts, "can change the host's name"},
-			{"userns_mode", svc.UserNSMode, "runs without user namespace isolation"},
-			{"cgroup", svc.Cgroup, "shares the host's cgroup namespace"},
-		} {
-			if ns.val == "host" {
-				add(name, ns.key+": host", ns.reason)
-			}
-		}
-		for _, c := range svc.CapAdd {
-			reason := "extra kernel privileges"
-			if strings.EqualFold(strings.TrimPrefix(strings.ToUpper(c), "CAP_"), "ALL") || strings.Contains(strings.ToUpper(c), "SYS_ADMIN") {
-				reason = "kernel privileges close to root on the host"
-			}
-			add(name, "cap_add: "+c, reason)
-		}
-		for _, d := range svc.Devices {
-			add(name, "devices: "+d.Source, "direct access to a host device")
-		}
-		if svc.Deploy != nil && svc.Deploy.Resources.Reservations != nil {
-			for _, d := range svc.Deploy.Resources.Reservations.Devices {
-				add(name, "deploy.resources.reservations.devices: "+strings.Join(d.Capabilities, ","), "direct access to host devices (GPU)")
-			}
-		}
-		for _, so := range svc.SecurityOpt {
-			l := strings.ToLower(so)
-			if strings.Contains(l, "unconfined") || strings.Contains(l, "label=disable") || strings.Contains(l, "label:disable") {
-				add(name, "security_opt: "+so, "disables a kernel security profile")
-			}
-		}
-		if svc.CgroupParent != "" {
-			add(name, "cgroup_parent: "+svc.CgroupParent, "runs in a host cgroup of its choice")
-		}
-		for _, v := range svc.Volumes {
-			if v.Type != types.VolumeTypeBind {
-				continue
-			}
-			if setting, reason := bindHazard(v.Source, v.ReadOnly, appDir); setting != "" {
-				add(name, setting, reason)
-			}
-		}
+		c.container(place{kind: "service", name: name}, reflect.ValueOf(p.Services[name]), serviceFields)
 	}
-	return hz
+	for _, name := range sortedKeys(p.Jobs) {
+		c.container(place{kind: "job", name: name}, reflect.ValueOf(p.Jobs[name]), jobFields)
+	}
+	for _, name := range sortedKeys(p.Volumes) {
+		c.volume(name, p.Volumes[name])
+	}
+	for _, name := range sortedKeys(p.Networks) {
+		c.network(name, p.Networks[name])
+	}
+	for _, name := range sortedKeys(p.Secrets) {
+		c.fileObject(place{kind: "secret", name: name}, types.FileObjectConfig(p.Secrets[name]))
+	}
+	for _, name := range sortedKeys(p.Configs) {
+		c.fileObject(place{kind: "config", name: name}, types.FileObjectConfig(p.Configs[name]))
+	}
+	return c.hz
 }
 
-// bindHazard says what is hazardous about bind-mounting src from the host
-// ("" when nothing is).
-func bindHazard(src string, readOnly bool, appDir string) (setting, reason string) {
+// checker collects the hazards of one project.
+type checker struct {
+	p       *types.Project
+	appDir  string
+	workDir string // relative paths of the compose file resolve against it
+	hz      []Hazard
+	seen    map[string]bool
+	hooks   []func() // hook walks, run after their service's
+}
+
+// place is where a setting sits: the service (job, volume …) and, for a
+// setting nested below it, the path of keys before it ("pre_start[0].").
+type place struct {
+	kind, name string
+	prefix     string
+}
+
+func (at place) sub(prefix string) place {
+	at.prefix += prefix
+	return at
+}
+
+// add records a hazard once. A pre_start hook inherits its service's
+// settings, so a hook's finding that repeats its service's (walked first)
+// is left out.
+func (c *checker) add(at place, name, setting, reason string) {
+	setting = at.prefix + setting
+	k := at.kind + "\x00" + at.name + "\x00" + name + "\x00" + hookPrefix.ReplaceAllString(setting, "")
+	if c.seen[k] {
+		return
+	}
+	c.seen[k] = true
+	kind := at.kind
+	if kind == "service" {
+		kind = ""
+	}
+	c.hz = append(c.hz, Hazard{Name: name, Kind: kind, Service: at.name, Setting: setting, Reason: reason})
+}
+
+var hookPrefix = regexp.MustCompile(`^(pre_start|post_start|pre_stop|post_stop)\[\d+\]\.`)
+
+// resolve makes a path of the compose file absolute and clean, as Compose
+// reads it (relative to the compose file's folder).
+func (c *checker) resolve(p string) string {
+	if !path.IsAbs(p) {
+		p = path.Join(c.workDir, p)
+	}
+	return path.Clean(p)
+}
+
+// hostFile checks a host file or folder the engine or Compose reads for
+// the app (env_file, a secret's file, a build context …): it must be in
+// the app's folder.
+func (c *checker) hostFile(at place, key, p, what string) {
+	if p == "" {
+		return
+	}
+	abs := c.resolve(p)
+	if within(abs, c.appDir) {
+		return
+	}
+	c.add(at, "host-path", key+": "+abs, what+" outside the app's folder: the app would read "+abs+" from the host")
+}
+
+// bindHazard says what is hazardous about bind-mounting src from the host:
+// the hazard's name and reason ("" when nothing is).
+func (c *checker) bindHazard(src string, readOnly bool) (name, reason string) {
 	if src == "" {
 		return "", ""
 	}
-	if !path.IsAbs(src) {
-		src = path.Join(appDir, "source", src)
-	}
-	c := path.Clean(src)
-	setting = "volumes: " + c
-	base := path.Base(c)
+	abs := c.resolve(src)
+	base := path.Base(abs)
 	switch {
 	case strings.HasSuffix(base, ".sock") && (strings.Contains(base, "docker") || strings.Contains(base, "podman") || strings.Contains(base, "containerd")):
-		return setting, "the container engine's socket gives full control of the host (root)"
-	case c == "/":
-		return setting, "the host's whole file system"
-	case within(c, appDir):
+		return "engine-socket", "the container engine's socket gives full control of the host (root)"
+	case abs == "/":
+		return "host-path", "the host's whole file system"
+	case abs == c.appDir, abs == path.Join(c.appDir, "source"), abs == path.Join(c.appDir, "compose.yaml"),
+		abs == path.Join(c.appDir, "source", "compose.yaml"), abs == path.Join(c.appDir, "source", ".env"):
+		return "app-files", "the app's own compose file (or its variables), which StackHub runs: the app could change what it is allowed to do"
+	case within(abs, c.appDir):
 		return "", ""
 	}
 	for _, b := range benignReadOnly {
-		if within(c, b) && readOnly {
+		if within(abs, b) && readOnly {
 			return "", ""
 		}
 	}
 	for _, sp := range systemPaths {
-		if within(c, sp.path) {
-			return setting, "a system folder of the host: " + sp.reason
+		if within(abs, sp.path) {
+			return "host-path", "a system folder of the host: " + sp.reason
 		}
 	}
-	return setting, "a host folder outside the app's folder"
+	return "host-path", "a host folder outside the app's folder"
 }
 
 // within reports whether p is dir or below it (both clean and absolute).

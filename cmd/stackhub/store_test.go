@@ -121,7 +121,7 @@ func TestStoresFromCaddyfileAndAtRunTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	testStores(t, storeSet{root: root, apps: 2, common: "whoami", utility: "monitor",
-		info: []string{"Images:   traefik/whoami:v1.10.3", "Web UI:   service whoami, port 80 (http)", "Ports:", "Hazards:"}})
+		info: []string{"Images:   traefik/whoami:v1.10.3", "Web UI:   service whoami, port 80 (http)", "Port:     2223/tcp on the host → whoami:2222", "Hazards:  none"}})
 }
 
 // TestStoresFromCaddyfileAndAtRunTimeSamples is the same on real apps of

@@ -52,6 +52,9 @@ type InstallRequest struct {
 	// WithDeps agrees to install the apps the app requires that are not
 	// installed yet; without it, such an install fails listing them.
 	WithDeps bool `json:"with_deps,omitempty"`
+
+	// Approve names the hazards approved one by one ("privileged" …).
+	Approve []string `json:"approve,omitempty"`
 }
 
 // LocalApp carries an app read from the user's disk, files included (the
@@ -197,7 +200,7 @@ func (s *server) install(w http.ResponseWriter, r *http.Request, p *platform.Pla
 	}
 	stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
 		_, err := p.Apps.InstallWithRequired(ctx, app, required, appctl.InstallOptions{
-			Values: req.Values, Subdomain: req.Subdomain, ApproveHazards: req.ApproveHazards,
+			Values: req.Values, Subdomain: req.Subdomain, ApproveHazards: req.ApproveHazards, ApproveHazardNames: req.Approve,
 			PublishPorts: req.PublishPorts, Policy: req.Policy,
 		}, progress)
 		return err

@@ -9,7 +9,8 @@
 // Routes: / (hello from $NAME), /headers (request headers as JSON),
 // /health, /ws (WebSocket echo), /count (a counter kept in $DATA_DIR/count,
 // or in $BACKEND's when set: a two-service app), /incr (increment the local
-// counter).
+// counter), /file?path=P (the file P as the container sees it, 404 when it
+// cannot read it: security tests check what a container reaches).
 package main
 
 import (
@@ -94,6 +95,14 @@ func main() {
 		defer resp.Body.Close()
 		w.WriteHeader(resp.StatusCode)
 		io.Copy(w, resp.Body)
+	})
+	mux.HandleFunc("/file", func(w http.ResponseWriter, r *http.Request) {
+		b, err := os.ReadFile(r.URL.Query().Get("path"))
+		if err != nil {
+			http.Error(w, err.Error(), 404)
+			return
+		}
+		w.Write(b)
 	})
 	// Any origin: the proxy in front decides who gets here.
 	mux.Handle("/ws", websocket.Server{
