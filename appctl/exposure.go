@@ -3,6 +3,7 @@ package appctl
 import (
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -72,6 +73,15 @@ func exposure(p *types.Project, rec *Record) Exposure {
 				e.HostNetwork = true
 				lan(strconv.Itoa(rec.MainPort) + "/tcp")
 			}
+			// On the host's network a container listens on the host's own
+			// ports: those it declares are open on the LAN.
+			for _, port := range svc.Ports {
+				proto := port.Protocol
+				if proto == "" {
+					proto = "tcp"
+				}
+				lan(strconv.Itoa(int(port.Target)) + "/" + proto)
+			}
 			continue
 		}
 		for _, port := range svc.Ports {
@@ -102,6 +112,11 @@ func exposure(p *types.Project, rec *Record) Exposure {
 	}
 	e.Addresses = append(mainAddrs, e.Addresses...)
 	sort.Strings(e.LANPorts)
+	if e.HostNetwork { // the main port first: it is the one `apps list` names
+		mainPort := strconv.Itoa(rec.MainPort) + "/tcp"
+		i := slices.Index(e.LANPorts, mainPort)
+		e.LANPorts = append([]string{mainPort}, slices.Delete(e.LANPorts, i, i+1)...)
+	}
 	return e
 }
 
