@@ -18,6 +18,8 @@ require (
 	github.com/pquerna/otp v1.5.0
 )
 
+require mvdan.cc/sh/v3 v3.12.0
+
 require (
 	cel.dev/cel-go v0.32.0 // indirect
 	cel.dev/expr v0.25.3 // indirect

@@ -271,12 +271,19 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	case err != nil && !errors.Is(err, kv.ErrNotFound):
 		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
 	}
-	if other, ok := m.hostOwner(host); ok && other != app.ID {
+	if app.NoWebUI {
+		host = "" // no web UI: no route, no DNS name, no URL (exposure.go)
+	} else if other, ok := m.hostOwner(host); ok && other != app.ID {
 		return Record{}, fmt.Errorf("install %s: %w: %s is already the address of app %s; choose another with --subdomain", app.ID, ErrTaken, host, other)
 	}
 	values, secrets, err := resolveValues(app, opts.Values)
 	if err != nil {
 		return Record{}, fmt.Errorf("install %s: %w: %w", app.ID, ErrInvalid, err)
+	}
+	if given, err := m.addRequiredValues(app, values); err != nil {
+		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
+	} else {
+		secrets = append(secrets, given...)
 	}
 	policy := registry.Policy{Access: registry.Private}
 	if opts.Policy != nil {
@@ -285,9 +292,9 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	now := time.Now().UTC()
 	rec := Record{
 		ID: app.ID, Store: app.Store, Name: app.Name, Version: app.Version,
-		Host: host, URL: m.URL(host), Project: m.cfg.ProjectPrefix + app.ID,
+		Host: host, URL: m.urlOf(host), Project: m.cfg.ProjectPrefix + app.ID, Exposure: Exposure{NoWebUI: app.NoWebUI}, Links: Links{Requires: app.Requires, Exports: app.Exports},
 		MainSvc: app.MainService, MainPort: app.MainPort, MainScheme: app.MainScheme,
-		Compose: app.Compose, Files: app.Files, Seed: app.Seed, Values: values, Secrets: secrets,
+		Compose: app.Compose, Files: app.Files, Seed: stores.FreshSecrets(app.Seed), Values: values, Secrets: secrets,
 		Policy: policy, ApprovedHazards: opts.ApproveHazards, ApprovedHazardNames: opts.ApproveHazardNames, PublishPorts: opts.PublishPorts,
 		State: StateInstalling, Running: true, InstalledAt: now, UpdatedAt: now,
 	}
@@ -295,6 +302,9 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	progress(Event{Phase: PhaseValidate, Status: "checking the compose file"})
 	_, existed := os.Stat(m.appDir(app.ID))
 	p, err := m.project(ctx, &rec, true)
+	if err == nil {
+		rec.Exposure = exposure(p, &rec) // exposure.go
+	}
 	if err != nil {
 		// Bad input changes nothing: undo the folder we wrote.
 		if os.IsNotExist(existed) {
@@ -326,7 +336,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	if err := m.db.Put(recordKey(app.ID), rec); err != nil {
 		return Record{}, fmt.Errorf("install %s: record installed state: %w", app.ID, err)
 	}
-	progress(Event{Phase: PhaseDone, Status: "installed", URL: rec.URL, Message: fmt.Sprintf("%s is ready at %s", rec.Name, rec.URL)})
+	progress(Event{Phase: PhaseDone, Status: "installed", URL: rec.URL, Message: fmt.Sprintf("%s is ready at %s", rec.Name, rec.Describe(rec.URL))})
 	return rec, nil
 }
 
@@ -369,7 +379,7 @@ func (m *Manager) checkHazards(p *types.Project, rec *Record) error {
 		return nil
 	}
 	var hz []stores.Hazard
-	for _, h := range stores.ProjectHazards(p, m.appDir(rec.ID)) {
+	for _, h := range m.allowRequiredBinds(rec, stores.ProjectHazards(p, m.appDir(rec.ID))) { // deps.go
 		if !slices.Contains(rec.ApprovedHazardNames, h.Name) {
 			hz = append(hz, h)
 		}
@@ -428,12 +438,15 @@ func (m *Manager) project(ctx context.Context, rec *Record, writeSource bool) (*
 	if p, err = ResolveFiles(p); err != nil {
 		return nil, fmt.Errorf("%w: compose file: %w", ErrInvalid, err)
 	}
+	mainNetworks := copyNetworks(p.Services[rec.MainSvc].Networks)
 	if err := rewriteProject(p, rewriteSpec{
 		App: rec.ID, Instance: m.cfg.Instance, Network: m.cfg.Network,
-		MainService: rec.MainSvc, MainPort: rec.MainPort, AppDir: dir, PublishPorts: rec.PublishPorts,
+		MainService: rec.MainSvc, MainPort: routedPort(rec), AppDir: dir, PublishPorts: rec.PublishPorts,
 	}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
+	exposeProject(p, rec, mainNetworks)
+	m.joinRequired(p, rec)
 	if writeSource {
 		if y, err := p.MarshalYAML(); err == nil {
 			os.WriteFile(filepath.Join(dir, "compose.yaml"), y, 0o600)
@@ -510,6 +523,10 @@ func (m *Manager) converge(ctx context.Context, rec *Record, p *types.Project, p
 		return explainUpError(err)
 	}
 	failpoint("install-after-up")
+	if rec.NoWebUI {
+		progress(Event{Phase: PhasePublish, Status: "not routed", Resource: rec.MainSvc, Message: rec.Describe("")})
+		return nil
+	}
 	progress(Event{Phase: PhaseWait, Status: "waiting for the web UI to answer", Resource: rec.MainSvc})
 	upstream, err := m.waitUpstream(ctx, rec)
 	if err != nil {
@@ -532,6 +549,9 @@ func explainUpError(err error) error {
 }
 
 func (m *Manager) publish(rec *Record, upstream string) {
+	if rec.NoWebUI {
+		return // no web UI, no route
+	}
 	m.reg.Put(registry.Entry{App: rec.ID, Host: rec.Host, Upstream: upstream, Policy: rec.Policy})
 }
 
@@ -562,6 +582,9 @@ func (m *Manager) waitUpstream(ctx context.Context, rec *Record) (string, error)
 
 // upstream is the main service's address on the platform network.
 func (m *Manager) upstream(ctx context.Context, rec *Record) (string, error) {
+	if rec.HostNetwork {
+		return hostNetworkUpstream(rec), nil
+	}
 	list, err := m.engine.Docker().ContainerList(ctx, client.ContainerListOptions{
 		Filters: client.Filters{}.Add("label", api.ProjectLabel+"="+rec.Project, api.ServiceLabel+"="+rec.MainSvc),
 	})
@@ -633,6 +656,9 @@ func (m *Manager) Remove(ctx context.Context, id string, keepData bool, progress
 	defer unlock()
 	rec, err := m.get(id)
 	if err != nil {
+		return fmt.Errorf("remove %s: %w", id, err)
+	}
+	if err := m.checkNotRequired(id); err != nil { // deps.go
 		return fmt.Errorf("remove %s: %w", id, err)
 	}
 	rec.State, rec.KeepData, rec.UpdatedAt = StateRemoving, keepData, time.Now().UTC()

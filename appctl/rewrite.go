@@ -41,7 +41,7 @@ func rewriteProject(p *types.Project, s rewriteSpec) error {
 	if !ok {
 		return fmt.Errorf("main service %q is not in the compose file (services: %s)", s.MainService, strings.Join(p.ServiceNames(), ", "))
 	}
-	if main.NetworkMode != "" && !strings.HasPrefix(main.NetworkMode, "bridge") {
+	if main.NetworkMode != "" && !strings.HasPrefix(main.NetworkMode, "bridge") && main.NetworkMode != "host" {
 		return fmt.Errorf("main service %q uses network_mode %q: StackHub can only route to services on a Docker network", s.MainService, main.NetworkMode)
 	}
 	labels := map[string]string{LabelApp: s.App, LabelInstance: s.Instance}

@@ -51,6 +51,8 @@ type Record struct {
 	Policy          registry.Policy `json:"policy"`
 	ApprovedHazards bool            `json:"approved_hazards,omitempty"`
 	PublishPorts    bool            `json:"publish_ports,omitempty"`
+	Exposure                        // service app, host network, ports open on the LAN (exposure.go)
+	Links                           // apps it requires, values it gives them (deps.go)
 
 	// ApprovedHazardNames are the hazards approved by name (--approve).
 	ApprovedHazardNames []string `json:"approved_hazard_names,omitempty"`

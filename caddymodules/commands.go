@@ -115,6 +115,7 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 			req.ApproveHazards, _ = c.Flags().GetBool("approve-hazards")
 			req.Approve, _ = c.Flags().GetStringSlice("approve")
 			req.PublishPorts, _ = c.Flags().GetBool("publish-ports")
+			req.WithDeps, _ = c.Flags().GetBool("with-deps")
 			if public, _ := c.Flags().GetBool("public"); public {
 				req.Policy = &registry.Policy{Access: registry.Public}
 			}
@@ -132,6 +133,10 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 			if err != nil {
 				return err
 			}
+			if final.URL == "" { // a service app: no web UI
+				fmt.Fprintln(c.OutOrStdout(), final.Message)
+				return nil
+			}
 			fmt.Fprintf(c.OutOrStdout(), "Open it at %s\n", final.URL)
 			return nil
 		},
@@ -141,6 +146,7 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 	install.Flags().Bool("approve-hazards", false, "allow every setting that reaches beyond the app (privileged, host network, docker.sock …)")
 	install.Flags().StringSlice("approve", nil, "allow the hazards of these names only (privileged,host-path …: the refusal lists them)")
 	install.Flags().Bool("publish-ports", false, "keep the app's non-web ports open to the LAN (default: bound to 127.0.0.1)")
+	install.Flags().Bool("with-deps", false, "also install the apps this app needs (an install without it lists them)")
 	install.Flags().Bool("public", false, "make the app reachable without signing in")
 
 	list := &cobra.Command{
@@ -155,7 +161,7 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "APP\tSTATE\tHEALTH\tURL\tNOTE")
 			for _, a := range l.Apps {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Health, a.URL, a.Note)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Health, a.Describe(a.URL), a.Note)
 			}
 			tw.Flush()
 			if len(l.Orphans) > 0 {
@@ -177,6 +183,12 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 			w := c.OutOrStdout()
 			fmt.Fprintf(w, "App:      %s (%s)\nStore:    %s\nVersion:  %s\nURL:      %s\nState:    %s, %s\nAccess:   %s\nProject:  %s\n",
 				a.ID, a.Name, a.Store, a.Version, a.URL, a.State, a.Health, accessOf(a.Policy), a.Project)
+			if a.NoWebUI {
+				fmt.Fprintf(w, "Kind:     service app (no web UI, not routed); connect at %s\n", strings.Join(a.Addresses, ", "))
+			}
+			if len(a.LANPorts) > 0 {
+				fmt.Fprintf(w, "LAN:      ports open on the LAN, bypassing StackHub: %s\n", strings.Join(a.LANPorts, ", "))
+			}
 			if a.Note != "" {
 				fmt.Fprintf(w, "Note:     %s\n", a.Note)
 			}

@@ -71,6 +71,11 @@ type App struct {
 	// their data/ folder; Umbrel apps from their whole folder.
 	Seed map[string][]byte `json:"-"`
 
+	// Requires are the apps of the same store to install first, and Exports
+	// the variables this app gives the apps requiring it (umbrel_deps.go).
+	Requires []string          `json:"requires,omitempty"`
+	Exports  map[string]string `json:"exports,omitempty"`
+
 	// Images are the container images of the app's services, as written
 	// (sorted, each once).
 	Images []string `json:"images,omitempty"`

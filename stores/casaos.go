@@ -31,6 +31,9 @@ func ReadCasaOS(fsys fs.FS, dir string) (App, error) {
 	if err != nil {
 		return App{}, fmt.Errorf("%s: %w", path.Join(dir, name), err)
 	}
+	if err := addReferencedFiles(&app, fsys, dir); err != nil { // appfiles.go
+		return App{}, err
+	}
 	return app, nil
 }
 
@@ -197,8 +200,14 @@ func convertCasaOS(ctx context.Context, compose []byte, folder string) (App, err
 	casaInstallVarEnv(services)
 
 	main := services[app.MainService]
-	dropPublication(main, app.MainPort)
 	webui := fmt.Sprint(app.MainPort)
+	if app.NoWebUI {
+		// Nothing to route, nothing to drop.
+	} else if scalarString(x["port_map"]) == "" && scalarString(x["webui_port"]) == "" && looksLikeService(app.MainPort, app.Categories) {
+		markServiceApp(&app) // a database: its port is what users need (appkind.go)
+	} else {
+		dropPublication(main, app.MainPort)
+	}
 	walkStrings(doc, func(s string) string {
 		return rewriteVars(s, func(name string) (varRewrite, bool) {
 			switch name {

@@ -38,6 +38,9 @@ type StoreStatus struct {
 	Refreshed time.Time `json:"refreshed"`
 	Updated   time.Time `json:"updated"`
 	Error     string    `json:"error,omitempty"`
+	// FromIndex is set while the store's apps are the last good index kept
+	// across a restart, until its first load.
+	FromIndex bool `json:"from_index,omitempty"`
 }
 
 // Catalog is the set of stores a platform installs from. It is safe for
@@ -51,6 +54,7 @@ type Catalog struct {
 	apps    map[string][]App
 	status  map[string]*StoreStatus
 	gen     map[string]int // bumped when a store is added or replaced
+	index   Index          // keeps each store's last good apps across restarts (index.go)
 }
 
 // NewCatalog returns a catalog of the given sources; call Refresh to load them.
@@ -101,6 +105,16 @@ func (c *Catalog) Remove(name string) bool {
 // Refresh loads every store. A store that fails keeps its previous apps and
 // reports the error in Status; the returned error joins those failures.
 func (c *Catalog) Refresh(ctx context.Context) error {
+	return c.refreshStores(ctx, nil)
+}
+
+// RefreshStore loads one store, the others left as they are (adding a
+// store reads that store only).
+func (c *Catalog) RefreshStore(ctx context.Context, name string) error {
+	return c.refreshStores(ctx, func(n string) bool { return n == name })
+}
+
+func (c *Catalog) refreshStores(ctx context.Context, only func(string) bool) error {
 	c.refresh.Lock()
 	defer c.refresh.Unlock()
 	c.mu.RLock()
@@ -110,7 +124,9 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 	}
 	jobs := make([]job, 0, len(c.order))
 	for _, n := range c.order {
-		jobs = append(jobs, job{c.source[n], c.gen[n]})
+		if only == nil || only(n) {
+			jobs = append(jobs, job{c.source[n], c.gen[n]})
+		}
 	}
 	c.mu.RUnlock()
 	var errs []string
@@ -134,24 +150,37 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 		// On error, a source may still give its last good copy; otherwise
 		// the apps loaded before stay.
 		if err == nil || (apps != nil && c.apps[s.Name()] == nil) {
-			for i := range apps {
-				apps[i].Store = s.Name()
-			}
-			sort.Slice(apps, func(i, j int) bool { return apps[i].ID < apps[j].ID })
-			c.apps[s.Name()] = apps
-			st.Apps, st.Unavailable = len(apps), 0
-			for _, a := range apps {
-				if a.Unavailable != "" {
-					st.Unavailable++
-				}
+			c.setApps(s.Name(), apps)
+			st.FromIndex = false
+		}
+		updated := st.Updated
+		c.mu.Unlock()
+		if err == nil {
+			if ierr := c.saveIndex(s.Name(), apps, updated); ierr != nil {
+				errs = append(errs, ierr.Error())
 			}
 		}
-		c.mu.Unlock()
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("refresh stores: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// setApps sets a store's apps; the caller holds c.mu.
+func (c *Catalog) setApps(name string, apps []App) {
+	for i := range apps {
+		apps[i].Store = name
+	}
+	sort.Slice(apps, func(i, j int) bool { return apps[i].ID < apps[j].ID })
+	c.apps[name] = apps
+	st := c.status[name]
+	st.Apps, st.Unavailable = len(apps), 0
+	for _, a := range apps {
+		if a.Unavailable != "" {
+			st.Unavailable++
+		}
+	}
 }
 
 // RefreshEvery refreshes the catalog now and then every d until ctx ends;

@@ -290,7 +290,11 @@ export APP_BITCOIN_RPC_PORT="8332"
 if [[ -f x ]]; then
   export APP_BITCOIN_NETWORK="testnet"
 fi
+BIN_ARGS=()
+BIN_ARGS+=( "-port=8333" )
+BIN_ARGS+=( "-rpcbind=${APP_BITCOIN_NODE_IP}" )
 export APP_BITCOIN_COMMAND=$(IFS=" "; echo "${BIN_ARGS[@]}")
+export APP_BITCOIN_RPC_PASS=$(rpcauth.py umbrel | tail -1)
 `)},
 			"bitcoin/docker-compose.yml": {Data: []byte(`version: "3.7"
 services:
@@ -321,7 +325,7 @@ services:
 `)},
 		}, FormatUmbrel)
 		p := checkApp(t, app, sampleWant{main: "server", port: 3005, binds: map[string]string{"server:/data": "data/app", "server:/bitcoin/.bitcoin": "data/bitcoin"},
-			ports: []Port{{Service: "bitcoind", Target: 8332, Published: "8332", Protocol: "tcp"}}, fields: []string{"APP_BITCOIN_COMMAND", "APP_BITCOIN_NETWORK"}, noHazards: true})
+			ports: []Port{{Service: "bitcoind", Target: 8332, Published: "8332", Protocol: "tcp"}}, fields: []string{"APP_BITCOIN_NETWORK"}, noHazards: true})
 		env := p.Services["server"].Environment
 		if *env["BITCOIN_HOST"] != "bitcoind" || *env["RPC_PORT"] != "8332" {
 			t.Errorf("environment = BITCOIN_HOST %q RPC_PORT %q", *env["BITCOIN_HOST"], *env["RPC_PORT"])
@@ -329,7 +333,12 @@ services:
 		if n := p.Services["bitcoind"].Networks["default"]; n == nil || n.Ipv4Address != "" {
 			t.Errorf("bitcoind networks = %+v", p.Services["bitcoind"].Networks)
 		}
-		if !strings.Contains(strings.Join(app.Warnings, "\n"), "APP_BITCOIN_COMMAND") {
+		// exports.sh is evaluated (issue 11): the command is computed, and
+		// the line it could not evaluate is named.
+		if c := p.Services["bitcoind"].Command; strings.Join(c, " ") != "-port=8333 -rpcbind=bitcoind" {
+			t.Errorf("bitcoind command = %q", c)
+		}
+		if !strings.Contains(strings.Join(app.Warnings, "\n"), "line 12: rpcauth.py umbrel") {
 			t.Errorf("warnings = %v", app.Warnings)
 		}
 	})

@@ -44,6 +44,7 @@ type ArchiveSource struct {
 	mu       sync.Mutex
 	lastTree string
 	lastApps []App
+	apps     appCache // converted apps by folder digest: a new archive converts only what changed
 }
 
 // NewArchiveSource returns a store fetched from url (http or https) in the
@@ -260,7 +261,7 @@ func (s *ArchiveSource) readTree(ctx context.Context, tree string) ([]App, error
 		return nil, err
 	}
 	defer root.Close()
-	apps, err := ReadStore(ctx, root.FS(), s.format)
+	apps, err := readStore(ctx, root.FS(), s.format, &s.apps)
 	if err != nil {
 		return nil, err
 	}

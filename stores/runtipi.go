@@ -41,6 +41,9 @@ func ReadRuntipi(fsys fs.FS, dir string) (App, error) {
 	if err != nil {
 		return app, fmt.Errorf("%s: %w", dir, err)
 	}
+	if err := addReferencedFiles(&app, fsys, dir); err != nil { // appfiles.go
+		return App{}, err
+	}
 	files, err := readFiles(fsys, dir, "config.json")
 	if err != nil {
 		return App{}, err

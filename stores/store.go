@@ -140,6 +140,12 @@ func nativeOrCasa(fsys fs.FS, dir string, dirs []string) Format {
 // Unavailable set to the reason; only a tree that is not a store at all is
 // an error.
 func ReadStore(ctx context.Context, fsys fs.FS, format Format) ([]App, error) {
+	return readStore(ctx, fsys, format, nil)
+}
+
+// readStore is ReadStore converting only the app folders that changed since
+// cache's last read (readcache.go); a nil cache converts every app.
+func readStore(ctx context.Context, fsys fs.FS, format Format, cache *appCache) ([]App, error) {
 	root := "."
 	if format == FormatAuto {
 		f, r, err := DetectFormat(fsys)
@@ -151,6 +157,10 @@ func ReadStore(ctx context.Context, fsys fs.FS, format Format) ([]App, error) {
 		root = formatRoot(fsys, format)
 	}
 	var read func(fs.FS, string) (App, error)
+	var depEnvs map[string]map[string]string // by app folder: what its required apps export
+	if format == FormatUmbrel {
+		depEnvs = umbrelDependencyEnvs(fsys, root)
+	}
 	switch format {
 	case FormatNative:
 		read = func(f fs.FS, dir string) (App, error) { return ReadNative(f, dir, path.Base(dir)) }
@@ -159,7 +169,9 @@ func ReadStore(ctx context.Context, fsys fs.FS, format Format) ([]App, error) {
 	case FormatRuntipi:
 		read = ReadRuntipi
 	case FormatUmbrel:
-		read = ReadUmbrel
+		read = func(f fs.FS, dir string) (App, error) {
+			return readUmbrel(withDependencyEnv(ctx, depEnvs[dir]), f, dir)
+		}
 	default:
 		return nil, fmt.Errorf("unknown store format %q", format)
 	}
@@ -183,7 +195,7 @@ func ReadStore(ctx context.Context, fsys fs.FS, format Format) ([]App, error) {
 		if len(apps) >= maxStoreApps {
 			return nil, fmt.Errorf("the store holds more than %d apps", maxStoreApps)
 		}
-		app, err := readApp(read, fsys, dir)
+		app, err := cache.read(read, fsys, dir, envDigest(depEnvs[dir]))
 		if err == nil && format == FormatNative {
 			// Native apps are written by hand: check them as the readers
 			// check what they convert.
@@ -213,6 +225,8 @@ func ReadStore(ctx context.Context, fsys fs.FS, format Format) ([]App, error) {
 		apps = append(apps, app)
 	}
 	sort.SliceStable(apps, func(i, j int) bool { return apps[i].ID < apps[j].ID })
+	linkDependencies(apps)
+	cache.done()
 	return apps, nil
 }
 
@@ -328,13 +342,14 @@ type dirSource struct {
 	name   string
 	dir    string
 	format Format
+	cache  *appCache
 }
 
 // DirSource is a store in a local folder (a checkout of a store's
 // repository, say), read anew at each Load. Symbolic links pointing out of
 // the folder are not followed.
 func DirSource(name, dir string, format Format) Source {
-	return dirSource{name: name, dir: dir, format: format}
+	return dirSource{name: name, dir: dir, format: format, cache: &appCache{}}
 }
 
 func (s dirSource) Name() string     { return s.name }
@@ -346,7 +361,7 @@ func (s dirSource) Load(ctx context.Context) ([]App, error) {
 		return nil, fmt.Errorf("store %s: %w", s.name, err)
 	}
 	defer root.Close()
-	apps, err := ReadStore(ctx, root.FS(), s.format)
+	apps, err := readStore(ctx, root.FS(), s.format, s.cache)
 	if err != nil {
 		return nil, fmt.Errorf("store %s (%s): %w", s.name, s.dir, err)
 	}

@@ -58,6 +58,9 @@ func (a App) InstallSummary() []string {
 		}
 		out = append(out, line)
 	}
+	if len(a.Requires) > 0 {
+		out = append(out, "Requires: "+strings.Join(a.Requires, ", ")+" (installed first with --with-deps)")
+	}
 	if len(a.Hazards) == 0 {
 		out = append(out, "Hazards:  none")
 	}

@@ -27,6 +27,12 @@ import (
 
 // ReadUmbrel reads the Umbrel app in folder dir of fsys.
 func ReadUmbrel(fsys fs.FS, dir string) (App, error) {
+	return readUmbrel(context.Background(), fsys, dir)
+}
+
+// readUmbrel is ReadUmbrel; ctx may carry what the app's required apps
+// export (withDependencyEnv, umbrel_deps.go).
+func readUmbrel(ctx context.Context, fsys fs.FS, dir string) (App, error) {
 	manifest, _, err := readFirst(fsys, dir, []string{"umbrel-app.yml", "umbrel-app.yaml"})
 	if err != nil {
 		return App{}, err
@@ -39,7 +45,7 @@ func ReadUmbrel(fsys fs.FS, dir string) (App, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return App{}, err
 	}
-	app, err := convertUmbrel(context.Background(), manifest, compose, exports, path.Base(dir))
+	app, err := convertUmbrel(ctx, manifest, compose, exports, path.Base(dir))
 	if err != nil {
 		return app, fmt.Errorf("%s: %w", dir, err)
 	}
@@ -60,10 +66,8 @@ func ReadUmbrel(fsys fs.FS, dir string) (App, error) {
 			app.Seed[name] = b
 		}
 	}
-	if len(hooks) > 0 {
-		sort.Strings(hooks)
-		app.Warnings = append(app.Warnings, "Umbrel hooks are not run: "+strings.Join(hooks, ", "))
-	}
+	sort.Strings(hooks)
+	applyUmbrelHooks(&app, files, hooks) // hooks.go
 	return app, nil
 }
 
@@ -134,9 +138,9 @@ func convertUmbrel(ctx context.Context, manifestB, composeB, exportsB []byte, fo
 	services := serviceMap(doc)
 	// The one place exports.sh is read: its variables (exp.vars) feed the
 	// main port (app_proxy's APP_PORT), the published ports (monero's
-	// ${APP_MONERO_P2P_PORT}) and every other reference below. An
-	// evaluator of the script replaces parseExports here.
-	exp, expWarns := parseExports(string(exportsB), app.ID)
+	// ${APP_MONERO_P2P_PORT}) and every other reference below. It is
+	// evaluated in the shell sandbox (umbrel_exports.go).
+	exp, expWarns := evalExports(string(exportsB), umbrelID, composeB, dependencyEnv(ctx))
 	app.Warnings = append(app.Warnings, expWarns...)
 
 	// The web UI: app_proxy's APP_HOST and APP_PORT.
@@ -289,9 +293,8 @@ func convertUmbrel(ctx context.Context, manifestB, composeB, exportsB []byte, fo
 	if note := umbrelSignInNote(m, app.ID, fields); note != "" {
 		app.Description = strings.TrimSpace(app.Description + "\n\n" + note)
 	}
-	if len(m.Dependencies) > 0 {
-		app.Unavailable = "needs other Umbrel apps (" + strings.Join(m.Dependencies, ", ") + "): StackHub installs each app on its own"
-	}
+	app.Exports = exportsFor(&app, exp, ipVarOf, umbrelID)
+	app.Requires = umbrelRequires(m.Dependencies)
 	unavailable := app.Unavailable
 	finishForeign(ctx, doc, &app, "a variable Umbrel sets (or another app's exports.sh) with no StackHub meaning; set it if the app needs it", nil)
 	if unavailable != "" {

@@ -50,6 +50,9 @@ type InstallRequest struct {
 	ApproveHazards bool              `json:"approve_hazards,omitempty"`
 	PublishPorts   bool              `json:"publish_ports,omitempty"`
 	Policy         *registry.Policy  `json:"policy,omitempty"`
+	// WithDeps agrees to install the apps the app requires that are not
+	// installed yet; without it, such an install fails listing them.
+	WithDeps bool `json:"with_deps,omitempty"`
 
 	// Approve names the hazards approved one by one ("privileged" …).
 	Approve []string `json:"approve,omitempty"`
@@ -191,8 +194,13 @@ func (s *server) install(w http.ResponseWriter, r *http.Request, p *platform.Pla
 		writeError(w, 400, errors.New("install: name an app of the store, or the path of an app folder or compose file"))
 		return
 	}
+	required, err := requiredApps(p, app, req.WithDeps)
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
 	stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
-		_, err := p.Apps.Install(ctx, app, appctl.InstallOptions{
+		_, err := p.Apps.InstallWithRequired(ctx, app, required, appctl.InstallOptions{
 			Values: req.Values, Subdomain: req.Subdomain, ApproveHazards: req.ApproveHazards, ApproveHazardNames: req.Approve,
 			PublishPorts: req.PublishPorts, Policy: req.Policy,
 		}, progress)
@@ -267,6 +275,10 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, appctl.ErrHazards):
 		return http.StatusForbidden
+	case errors.Is(err, appctl.ErrNeedsApps):
+		return http.StatusPreconditionFailed
+	case errors.Is(err, appctl.ErrRequired):
+		return http.StatusConflict
 	case errors.Is(err, appctl.ErrInvalid):
 		return http.StatusBadRequest
 	case errors.As(err, &du):

@@ -139,6 +139,9 @@ type Platform struct {
 
 	startOnce sync.Once
 	stop      context.CancelFunc
+
+	storesCancel context.CancelFunc // the background store load (storeindex.go)
+	storesDone   chan struct{}
 }
 
 // Open opens the state, connects to Docker and loads the built-in store.
@@ -176,17 +179,14 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 	}
 	// A store that cannot be fetched keeps its last good copy; the error
 	// shows in `stackhub store list`, and start-up goes on.
-	refreshCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	if err := p.Catalog.Refresh(refreshCtx); err != nil {
-		log.Warn("refresh stores", zap.Error(err))
-	}
-	cancel()
+	p.loadStores()
 	p.Apps, err = appctl.New(ctx, appctl.Config{
 		DataDir: cfg.DataDir, Domain: cfg.Domain, HTTPSPort: cfg.HTTPSPort,
 		Instance: cfg.Instance, ProjectPrefix: cfg.ProjectPrefix, Network: cfg.Network,
 		DockerHost: cfg.DockerHost, Logger: log.Named("apps"),
 	}, db, p.Registry)
 	if err != nil {
+		p.stopLoadingStores()
 		db.Close()
 		return nil, fmt.Errorf("stackhub: %w", err)
 	}
@@ -268,7 +268,7 @@ func (p *Platform) AddStore(ctx context.Context, sc StoreConfig) (stores.StoreSt
 		p.Catalog.Remove(sc.Name)
 		return stores.StoreStatus{}, fmt.Errorf("keep store %s: %w", sc.Name, err)
 	}
-	p.Catalog.Refresh(ctx)
+	p.Catalog.RefreshStore(ctx, sc.Name)
 	for _, st := range p.Catalog.Status() {
 		if st.Name == sc.Name {
 			return st, nil
@@ -292,6 +292,7 @@ func (p *Platform) RemoveStore(name string) error {
 		return err
 	}
 	p.Catalog.Remove(name)
+	p.DB.Delete(storeIndexKey(name))
 	return nil
 }
 
@@ -300,6 +301,7 @@ func (p *Platform) Close() error {
 	if p.stop != nil {
 		p.stop()
 	}
+	p.stopLoadingStores()
 	p.Apps.Close()
 	return p.DB.Close()
 }

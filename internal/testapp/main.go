@@ -109,7 +109,7 @@ func main() {
 		Handshake: func(*websocket.Config, *http.Request) error { return nil },
 		Handler:   func(ws *websocket.Conn) { io.Copy(ws, ws) },
 	})
-	addr := ":" + envOr("PORT", "80")
+	addr := os.Getenv("LISTEN_HOST") + ":" + envOr("PORT", "80") // LISTEN_HOST=127.0.0.1 on the host's network
 	log.Printf("%s listening on %s", name, addr)
 	log.Fatal(http.ListenAndServe(addr, mux))
 }
