@@ -181,7 +181,7 @@ func (s *Service) secondFactor(chTok string, want Next, clientIP string, check f
 		return NewSession{}, err
 	}
 	now := s.now()
-	at, err := s.begin(c.user, clientIP, now)
+	at, err := s.begin(c.user, clientIP, now, true)
 	if err != nil {
 		return NewSession{}, fmt.Errorf("sign in as %q: %w", c.user, err)
 	}

@@ -70,14 +70,19 @@ type limiter struct {
 type limEntry struct {
 	fails       []int64 // recent failure times (Unix ns), oldest first, len < lim.Max
 	inflight    int     // attempts reserved and not yet released
+	held        []int64 // right passwords awaiting their second factor (see hold)
 	lockedUntil int64
 }
 
 func (e *limEntry) lastActivity() int64 {
-	if n := len(e.fails); n > 0 && e.fails[n-1] > e.lockedUntil {
-		return e.fails[n-1]
+	last := e.lockedUntil
+	if n := len(e.fails); n > 0 && e.fails[n-1] > last {
+		last = e.fails[n-1]
 	}
-	return e.lockedUntil
+	if n := len(e.held); n > 0 && e.held[n-1] > last {
+		last = e.held[n-1]
+	}
+	return last
 }
 
 func newLimiter(l Limit, maxKeys int) *limiter {
@@ -117,6 +122,11 @@ func (l *limiter) trimLocked(e *limEntry, now int64) {
 		cut++
 	}
 	e.fails = append(e.fails[:0], e.fails[cut:]...)
+	cut = 0
+	for cut < len(e.held) && e.held[cut] <= now-int64(l.lim.Window) {
+		cut++
+	}
+	e.held = append(e.held[:0], e.held[cut:]...)
 }
 
 // check returns how long key is still locked (0 when not).
@@ -133,6 +143,13 @@ func (l *limiter) check(key string, now int64) time.Duration {
 // the rest of a lockout, or busyRetry when recent failures and attempts in
 // progress already fill the limit (max, or lim.Max when max is 0).
 func (l *limiter) reserve(key string, now int64, max int) time.Duration {
+	return l.reserveInherit(key, now, max, false)
+}
+
+// reserveInherit is reserve; with inherit, an attempt takes over a held
+// slot (a second factor after its right password) before asking for a new
+// one.
+func (l *limiter) reserveInherit(key string, now int64, max int, inherit bool) time.Duration {
 	if max == 0 {
 		max = l.lim.Max
 	}
@@ -143,7 +160,12 @@ func (l *limiter) reserve(key string, now int64, max int) time.Duration {
 		return time.Duration(e.lockedUntil - now)
 	}
 	l.trimLocked(e, now)
-	if len(e.fails)+e.inflight >= max {
+	if inherit && len(e.held) > 0 {
+		e.held = e.held[1:]
+		e.inflight++
+		return 0
+	}
+	if len(e.fails)+len(e.held)+e.inflight >= max {
 		return busyRetry
 	}
 	e.inflight++
@@ -178,6 +200,26 @@ func (l *limiter) release(key string, now int64, failed bool) {
 	}
 }
 
+// hold turns key's reserved slot into a held one: a right password whose
+// sign-in is not complete yet. A held slot still fills the burst limit for
+// the window, so a burst that holds the right password gets no more checks
+// than the limit either; the second factor's attempt takes it over
+// (reserve with inherit), and reset (a complete sign-in) forgets it. It
+// never locks key.
+func (l *limiter) hold(key string, now int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.m[key]
+	if e == nil {
+		return
+	}
+	if e.inflight > 0 {
+		e.inflight--
+	}
+	l.trimLocked(e, now)
+	e.held = append(e.held, now)
+}
+
 // fail records a failure without a reservation.
 func (l *limiter) fail(key string, now int64) {
 	l.mu.Lock()
@@ -196,6 +238,7 @@ func (l *limiter) reset(key string) {
 		delete(l.m, key)
 	} else if e != nil {
 		e.fails = e.fails[:0]
+		e.held = e.held[:0]
 	}
 }
 
@@ -207,7 +250,7 @@ func (l *limiter) prune(now int64) {
 
 func (l *limiter) pruneLocked(now int64) {
 	for k, e := range l.m {
-		if e.inflight == 0 && now >= e.lockedUntil && (len(e.fails) == 0 || e.fails[len(e.fails)-1] <= now-int64(l.lim.Window)) {
+		if e.inflight == 0 && now >= e.lockedUntil && e.lastActivity() <= now-int64(l.lim.Window) {
 			delete(l.m, k)
 		}
 	}
@@ -248,15 +291,21 @@ type attempt struct {
 	s                   *Service
 	user, pair, ip, net string
 	total               bool // holds a slot of the per-user total
+	// holdOnSuccess keeps the address's slot counted after a right password
+	// (the first factor), until the sign-in completes (see limiter.hold).
+	holdOnSuccess bool
 }
 
 // begin reserves the slots of one attempt by user from the client address
 // clientIP, before anything is checked, or refuses it with a *LockedError.
-func (s *Service) begin(user, clientIP string, now time.Time) (*attempt, error) {
+//
+// secondFactor marks the code step after a right password: it takes over
+// the slot the password held (see limiter.hold).
+func (s *Service) begin(user, clientIP string, now time.Time, secondFactor bool) (*attempt, error) {
 	n := now.UnixNano()
 	ipKey := ipLimitKey(clientIP)
 	a := &attempt{s: s, user: user, pair: user + "\x00" + ipKey, ip: ipKey, net: user + "\x00" + networkKey(clientIP)}
-	if d := s.pairs.reserve(a.pair, n, 0); d > 0 {
+	if d := s.pairs.reserveInherit(a.pair, n, 0, secondFactor); d > 0 {
 		return nil, &LockedError{RetryAfter: d}
 	}
 	if d := s.ips.reserve(a.ip, n, 0); d > 0 {
@@ -288,7 +337,11 @@ func (s *Service) begin(user, clientIP string, now time.Time) (*attempt, error) 
 // end releases the attempt's slots; failed counts it everywhere.
 func (a *attempt) end(failed bool) {
 	n := a.s.now().UnixNano()
-	a.s.pairs.release(a.pair, n, failed)
+	if !failed && a.holdOnSuccess {
+		a.s.pairs.hold(a.pair, n)
+	} else {
+		a.s.pairs.release(a.pair, n, failed)
+	}
 	a.s.ips.release(a.ip, n, failed)
 	a.s.nets.release(a.net, n, failed)
 	if a.total {

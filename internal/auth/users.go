@@ -570,10 +570,11 @@ func (s *Service) checkPassword(name, password, clientIP string) (*userRecord, e
 	}
 	// The attempt takes its rate-limit slots before anything is checked,
 	// so parallel guesses get no more checks than the limit.
-	at, err := s.begin(n, clientIP, s.now())
+	at, err := s.begin(n, clientIP, s.now(), false)
 	if err != nil {
 		return nil, fmt.Errorf("sign in as %q: %w", n, err)
 	}
+	at.holdOnSuccess = true
 	failed := false
 	defer func() { at.end(failed) }()
 	fail := func() (*userRecord, error) {
