@@ -138,6 +138,9 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	if allowed {
 		if id.SignedIn() {
 			auth.SetIdentityHeaders(r.Header, id)
+			// The router's own pages (app stopped) need to know who asks;
+			// the cookie is gone from the request by now.
+			caddyhttp.SetVar(r.Context(), identityVar, id)
 		}
 		ip, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
 		auth.SetClientIP(r.Header, ip)

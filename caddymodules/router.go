@@ -27,6 +27,11 @@ func init() {
 // upstream to the `stackhub` dynamic upstream source.
 const upstreamVar = "stackhub.upstream"
 
+// identityVar is the request variable in which the gate hands the signed-in
+// identity (auth.Identity) to the router, after removing the app cookie
+// from the request.
+const identityVar = "stackhub.identity"
+
 // Router looks the request's host up in the app registry. A published app
 // goes on to the next handler (normally `reverse_proxy { dynamic stackhub }`)
 // with its upstream in a request variable; an unknown host gets a 404 page,
@@ -83,10 +88,7 @@ func (rt Router) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	case e.Upstream == "":
 		// The gate let the request through; who asks decides whether the
 		// page offers the Start button (admins only).
-		var id auth.Identity
-		if c, err := r.Cookie(AppCookie); err == nil {
-			id, _ = rt.auth.CheckApp(c.Value, host)
-		}
+		id, _ := caddyhttp.GetVar(r.Context(), identityVar).(auth.Identity)
 		return rt.pages.Stopped(w, e.App, id.User, id.IsAdmin())
 	}
 	caddyhttp.SetVar(r.Context(), upstreamVar, e.Upstream)
