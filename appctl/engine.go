@@ -163,8 +163,13 @@ func (e *composeEngine) Load(ctx context.Context, spec LoadSpec) (*types.Project
 	if err != nil {
 		return nil, err
 	}
-	// The labels the SDK's own loader sets: without them Compose finds no
-	// containers of the project afterwards (DESIGN.md, choices).
+	setComposeLabels(p)
+	return p.WithoutUnnecessaryResources(), nil
+}
+
+// setComposeLabels sets the labels the SDK's own loader sets: without them
+// Compose finds no containers of the project afterwards (DESIGN.md, choices).
+func setComposeLabels(p *types.Project) {
 	for name, s := range p.Services {
 		s.CustomLabels = map[string]string{
 			api.ProjectLabel:     p.Name,
@@ -176,7 +181,6 @@ func (e *composeEngine) Load(ctx context.Context, spec LoadSpec) (*types.Project
 		}
 		p.Services[name] = s
 	}
-	return p.WithoutUnnecessaryResources(), nil
 }
 
 func (e *composeEngine) Up(ctx context.Context, p *types.Project, wait time.Duration, progress func(Event)) error {

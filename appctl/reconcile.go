@@ -65,6 +65,7 @@ func (m *Manager) Reconcile(ctx context.Context) {
 		m.reconcileApp(ctx, rec.ID)
 	}
 	m.findOrphans(ctx)
+	m.removeLegacyNetwork(ctx)
 }
 
 // reconcileApp converges one app; the caller must not hold its lock.
@@ -84,7 +85,7 @@ func (m *Manager) reconcileApp(ctx context.Context, id string) {
 	switch rec.State {
 	case StateInstalling:
 		log.Info("finishing an install interrupted by a restart")
-		p, err := m.project(ctx, &rec, false)
+		p, err := m.startProject(ctx, &rec)
 		if err == nil {
 			err = m.converge(ctx, &rec, p, progress)
 		}
@@ -113,7 +114,7 @@ func (m *Manager) reconcileApp(ctx context.Context, id string) {
 			m.publish(&rec, "")
 			return
 		}
-		p, err := m.project(ctx, &rec, false)
+		p, err := m.startProject(ctx, &rec)
 		if err == nil {
 			err = m.converge(ctx, &rec, p, progress)
 		}

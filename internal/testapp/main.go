@@ -9,7 +9,7 @@
 // Routes: / (hello from $NAME), /headers (request headers as JSON),
 // /health, /ws (WebSocket echo), /count (a counter kept in $DATA_DIR/count,
 // or in $BACKEND's when set: a two-service app), /incr (increment the local
-// counter).
+// counter), /dial?addr=HOST:PORT (open a TCP connection from inside).
 package main
 
 import (
@@ -62,6 +62,7 @@ func main() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello from %s at %s\n", name, r.URL.RequestURI())
 	})
+	mux.HandleFunc("/dial", dial)
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("/headers", func(w http.ResponseWriter, r *http.Request) {
 		h := map[string]any{"headers": r.Header, "host": r.Host, "uri": r.RequestURI}

@@ -1,0 +1,146 @@
+package appctl
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// What StackHub runs is what it checked (DESIGN.md, "Apps are untrusted").
+// At install the app's compose file is loaded with the install variables,
+// rewritten (rewrite.go) and recorded in kv with the app's record
+// (Record.Validated); the checks run on that recorded project, and every
+// start, restart and recovery runs it again, loaded from kv. Files in the
+// app's folder, which a container might change, are never read again: the
+// compose file in source/ and compose.yaml next to it are copies for people.
+// Before every start, the project's bind mounts are checked once more
+// against the host's files as they are then (paths.go).
+
+// validate loads the app's compose file from its recorded source, rewrites
+// it into what StackHub runs, records the result in rec.Validated and
+// checks it for hazards. It returns the project loaded back from that
+// record, so what was checked is exactly what runs.
+func (m *Manager) validate(ctx context.Context, rec *Record) (*types.Project, error) {
+	if err := m.writeSource(rec); err != nil {
+		return nil, err
+	}
+	src := filepath.Join(m.appDir(rec.ID), "source")
+	p, err := m.engine.Load(ctx, LoadSpec{Name: rec.Project, WorkingDir: src, Files: []string{filepath.Join(src, "compose.yaml")}, Env: m.installEnv(rec)})
+	if err != nil {
+		return nil, fmt.Errorf("%w: compose file: %w", ErrInvalid, err)
+	}
+	// The loader read env_file and label_file into environment and labels;
+	// check that it read them from the app's folder, then drop the
+	// references, so that no later start reads them again.
+	if err := m.checkReadFiles(p, rec); err != nil {
+		return nil, err
+	}
+	forgetReadFiles(p)
+	if err := rewriteProject(p, rewriteSpec{
+		App: rec.ID, Instance: m.cfg.Instance, Network: m.proxyNetwork(rec.ID),
+		MainService: rec.MainSvc, MainPort: rec.MainPort, AppDir: m.appDir(rec.ID), PublishPorts: rec.PublishPorts,
+	}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	y, err := p.MarshalYAML()
+	if err != nil {
+		return nil, fmt.Errorf("record the project: %w", err)
+	}
+	rec.Validated = y
+	p, err = m.recordedProject(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.checkHazards(p, rec); err != nil {
+		return nil, err
+	}
+	if err := m.writeRunCopy(rec); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// recordedProject loads the project recorded in rec. It reads no file: no
+// interpolation, no .env, no env_file; paths are already absolute.
+func (m *Manager) recordedProject(ctx context.Context, rec *Record) (*types.Project, error) {
+	if len(rec.Validated) == 0 {
+		return nil, fmt.Errorf("app %s has no recorded project (installed by an older StackHub); starting it records one", rec.ID)
+	}
+	src := filepath.Join(m.appDir(rec.ID), "source")
+	p, err := loader.LoadWithContext(ctx, types.ConfigDetails{
+		WorkingDir:  src,
+		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(src, "compose.yaml"), Content: rec.Validated}},
+		Environment: types.Mapping{},
+	}, func(o *loader.Options) {
+		o.SetProjectName(rec.Project, true)
+		o.SkipInterpolation = true
+		o.SkipResolveEnvironment = true
+		o.SkipResolveLabels = true
+		o.ResolvePaths = false
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load the recorded project of %s: %w", rec.ID, err)
+	}
+	p.WorkingDir = src
+	p.ComposeFiles = []string{filepath.Join(src, "compose.yaml")}
+	setComposeLabels(p)
+	return p, nil
+}
+
+// startProject returns the project to start rec's app with: the recorded
+// one, checked against the host's files as they are now, its data folder
+// and seed files in place. An app installed before projects were recorded
+// gets its project recorded now, from the compose file kept in kv (never
+// from the copy on disk), checked as at install.
+func (m *Manager) startProject(ctx context.Context, rec *Record) (*types.Project, error) {
+	var p *types.Project
+	var err error
+	if len(rec.Validated) == 0 {
+		if p, err = m.validate(ctx, rec); err != nil {
+			return nil, err
+		}
+		if err := m.db.Put(recordKey(rec.ID), *rec); err != nil {
+			return nil, fmt.Errorf("record the project: %w", err)
+		}
+	} else {
+		if p, err = m.recordedProject(ctx, rec); err != nil {
+			return nil, err
+		}
+		// The app's files (config files it bind-mounts) come back from the
+		// record when its folder was lost.
+		if m.sourceMissing(rec) {
+			if err := m.writeSource(rec); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := m.prepareStart(rec, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// prepareStart readies the app's data folder and checks the project's bind
+// mounts against the host's files, right before containers are started.
+func (m *Manager) prepareStart(rec *Record, p *types.Project) error {
+	if err := m.prepareData(rec); err != nil {
+		return err
+	}
+	return m.checkContainment(p, rec)
+}
+
+// forgetReadFiles drops the env_file and label_file references of every
+// service and pre_start hook: the loader has read them into environment
+// and labels already.
+func forgetReadFiles(p *types.Project) {
+	for name, s := range p.Services {
+		s.EnvFiles, s.LabelFiles = nil, nil
+		for i := range s.PreStart {
+			s.PreStart[i].EnvFiles, s.PreStart[i].LabelFiles = nil, nil
+		}
+		p.Services[name] = s
+	}
+}
