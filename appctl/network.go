@@ -3,6 +3,7 @@ package appctl
 import (
 	"context"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/client"
 	"go.uber.org/zap"
 )
@@ -39,4 +40,20 @@ func (m *Manager) removeLegacyNetwork(ctx context.Context) {
 		return
 	}
 	m.log.Info("removed the old shared platform network: every app has its own network now", zap.String("network", m.cfg.Network))
+}
+
+// scopeNetworks names every network the app declares after its own project
+// (<project>_<key>), whatever name the compose file gives it. Compose joins
+// an existing network of the same name instead of creating one (with only a
+// warning), so a declared `name:` of another app's network would put the
+// app's containers next to that app's. External networks are left to the
+// hazard check.
+func scopeNetworks(p *types.Project) {
+	for key, n := range p.Networks {
+		if bool(n.External) || key == proxyNetworkKey {
+			continue
+		}
+		n.Name = p.Name + "_" + key
+		p.Networks[key] = n
+	}
 }

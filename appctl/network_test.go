@@ -2,6 +2,7 @@ package appctl
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -90,8 +91,12 @@ func TestAppsCannotReachEachOther(t *testing.T) {
 	h := newHarness(t)
 	dockertest.TestImage(t, h.docker, dialImage)
 	ctx := context.Background()
-	for _, a := range []struct{ id, second string }{{"alpha", "helper"}, {"bravo", "backend"}} {
-		app, err := writeApp(t, a.id, strings.Replace(twoServiceApp, "%s", a.second, 1))
+	// bravo also names alpha's networks as its own: Compose would join an
+	// existing network of that name.
+	sneaky := fmt.Sprintf("    networks: [default, theirs, theirproxy]\nnetworks:\n  theirs: {name: %s}\n  theirproxy: {name: %s}\n",
+		h.m.cfg.ProjectPrefix+"alpha_default", h.m.proxyNetwork("alpha"))
+	for _, a := range []struct{ id, second, extra string }{{"alpha", "helper", ""}, {"bravo", "backend", sneaky}} {
+		app, err := writeApp(t, a.id, strings.Replace(twoServiceApp, "%s", a.second, 1)+a.extra)
 		if err != nil {
 			t.Fatal(err)
 		}

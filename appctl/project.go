@@ -45,6 +45,7 @@ func (m *Manager) validate(ctx context.Context, rec *Record) (*types.Project, er
 	}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
+	scopeNetworks(p)
 	y, err := p.MarshalYAML()
 	if err != nil {
 		return nil, fmt.Errorf("record the project: %w", err)
