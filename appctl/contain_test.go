@@ -351,3 +351,60 @@ func TestStackHubsFileOperationsDoNotFollowLinks(t *testing.T) {
 	}
 	untouched(t, outside)
 }
+
+// TestAppsCannotTakeAnotherAppsVolume: Compose reuses an existing volume of
+// the same name, so an app naming another app's volume would mount its
+// data. Either order is refused, and the owner's data is untouched.
+func TestAppsCannotTakeAnotherAppsVolume(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	withVolume := func(name string) string {
+		return strings.Replace(simpleApp(testImage, "    volumes: [\"store:/store\"]\nvolumes:\n  store:"+name+"\n"), `PORT: "8080"`, `PORT: "8080", DATA_DIR: /store`, 1)
+	}
+	owner, err := writeApp(t, "owner", withVolume(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.m.Install(ctx, owner, InstallOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.get(t, "owner.test.localhost", "/count"); got != "1" {
+		t.Fatalf("owner's count = %q", got)
+	}
+
+	// Taking an installed app's volume.
+	thief, err := writeApp(t, "thief", withVolume(" {name: "+h.m.cfg.ProjectPrefix+"owner_store}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.m.Install(ctx, thief, InstallOptions{}, nil)
+	containmentError(t, err, "which is a volume of app owner")
+	h.unchanged(t, "thief")
+
+	// Taking the name of an app's volume before it is installed.
+	squatter, err := writeApp(t, "squatter", withVolume(" {name: "+h.m.cfg.ProjectPrefix+"later_store}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.m.Install(ctx, squatter, InstallOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	later, err := writeApp(t, "later", withVolume(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.m.Install(ctx, later, InstallOptions{}, nil)
+	containmentError(t, err, "which is a volume of app squatter")
+	if keys, _ := h.db.Keys("apps/later"); len(keys) != 0 {
+		t.Errorf("record left: %v", keys)
+	}
+
+	if got := h.get(t, "owner.test.localhost", "/count"); got != "2" {
+		t.Errorf("owner's count = %q; its volume was disturbed", got)
+	}
+	for _, app := range []string{"owner", "squatter"} {
+		if err := h.m.Remove(ctx, app, false, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

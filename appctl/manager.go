@@ -264,7 +264,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	// against the host's files (project.go).
 	p, err := m.validate(ctx, &rec)
 	if err == nil {
-		err = m.prepareStart(&rec, p)
+		err = m.prepareStart(ctx, &rec, p)
 	}
 	if err != nil {
 		// Bad input changes nothing: undo the folder we wrote.

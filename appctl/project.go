@@ -118,19 +118,23 @@ func (m *Manager) startProject(ctx context.Context, rec *Record) (*types.Project
 			}
 		}
 	}
-	if err := m.prepareStart(rec, p); err != nil {
+	if err := m.prepareStart(ctx, rec, p); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
 // prepareStart readies the app's data folder and checks the project's bind
-// mounts against the host's files, right before containers are started.
-func (m *Manager) prepareStart(rec *Record, p *types.Project) error {
+// mounts against the host's files and its volumes against the engine's,
+// right before containers are started.
+func (m *Manager) prepareStart(ctx context.Context, rec *Record, p *types.Project) error {
 	if err := m.prepareData(rec); err != nil {
 		return err
 	}
-	return m.checkContainment(p, rec)
+	if err := m.checkContainment(p, rec); err != nil {
+		return err
+	}
+	return m.checkVolumeOwners(ctx, p, rec)
 }
 
 // forgetReadFiles drops the env_file and label_file references of every
