@@ -121,7 +121,9 @@ func New(ctx context.Context, cfg Config, db *kv.DB, reg *registry.Registry) (*M
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{cfg: cfg, db: db, engine: engine, reg: reg, log: cfg.Logger, locks: map[string]*sync.Mutex{}}, nil
+	m := &Manager{cfg: cfg, db: db, engine: engine, reg: reg, log: cfg.Logger, locks: map[string]*sync.Mutex{}}
+	m.guardBridges() // firewall.go
+	return m, nil
 }
 
 // Engine returns the Compose engine the manager drives.

@@ -9,7 +9,7 @@
 // Routes: / (hello from $NAME), /headers (request headers as JSON),
 // /health, /ws (WebSocket echo), /count (a counter kept in $DATA_DIR/count,
 // or in $BACKEND's when set: a two-service app), /incr (increment the local
-// counter), /dial?addr=HOST:PORT (open a TCP connection from inside).
+// counter), /dial?addr=HOST:PORT[&tries=N] (open TCP connections from inside).
 package main
 
 import (
