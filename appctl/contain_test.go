@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/moby/moby/client"
+
+	"github.com/stackhub/stackhub/internal/registry"
 )
 
 // victim is a folder on the host outside StackHub's data folder, with a
@@ -406,5 +408,59 @@ func TestAppsCannotTakeAnotherAppsVolume(t *testing.T) {
 		if err := h.m.Remove(ctx, app, false, nil); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestOlderInstallsThatFailTheChecksAreStopped: an app installed by an
+// earlier StackHub, whose compose file mounts the app's own folder, is not
+// brought back when StackHub starts: its running containers are stopped,
+// and the record says why.
+func TestOlderInstallsThatFailTheChecksAreStopped(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	app, err := writeApp(t, "oldtimer", simpleApp(testImage, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := h.m.Install(ctx, app, InstallOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Recorded by the earlier StackHub, which let this through.
+	rec.Compose = []byte(simpleApp(testImage, "    volumes: [\"${APP_DATA_DIR}/..:/app\"]\n"))
+	h.makeLegacy(t, rec)
+	if n := h.running(t, "oldtimer"); n != 1 {
+		t.Fatalf("%d containers of the older install running", n)
+	}
+
+	reg := registry.New()
+	m2, err := New(ctx, h.m.cfg, h.db, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2.Reconcile(ctx)
+	if n := h.running(t, "oldtimer"); n != 0 {
+		t.Errorf("%d containers still running", n)
+	}
+	if e, ok := reg.Lookup("oldtimer.test.localhost"); ok && e.Upstream != "" {
+		t.Errorf("routed to %s", e.Upstream)
+	}
+	st, err := m2.Status(ctx, "oldtimer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Running || !strings.Contains(st.Note, "stopped this app") || !strings.Contains(st.Error, "holds StackHub's own files for the app") {
+		t.Errorf("status: running %v, note %q, error %q", st.Running, st.Note, st.Error)
+	}
+	for _, src := range h.mountSources(t, "oldtimer") {
+		if src == filepath.Join(h.dataDir, "apps", "oldtimer") {
+			t.Errorf("a container mounts the app's folder")
+		}
+	}
+	if err := m2.Start(ctx, "oldtimer", nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("start: %v", err)
+	}
+	if err := m2.Remove(ctx, "oldtimer", false, nil); err != nil {
+		t.Fatal(err)
 	}
 }

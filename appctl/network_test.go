@@ -214,31 +214,7 @@ func TestAppsOnTheOldSharedNetworkMoveToTheirOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Turn it into an install of the earlier StackHub: main service on the
-	// shared network, no recorded project.
-	if _, err := h.docker.NetworkCreate(ctx, h.m.cfg.Network, client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{LabelInstance: h.instance}}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := h.m.recordedProject(ctx, &rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	web := p.Services["web"]
-	delete(web.Networks, proxyNetworkKey)
-	web.Networks["stackhub-platform"] = nil
-	p.Services["web"] = web
-	delete(p.Networks, proxyNetworkKey)
-	p.Networks["stackhub-platform"] = types.NetworkConfig{Name: h.m.cfg.Network, External: true}
-	if err := h.m.engine.Up(ctx, p, h.m.cfg.WaitTimeout, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.docker.NetworkRemove(ctx, h.m.proxyNetwork("veteran"), client.NetworkRemoveOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	rec.Validated = nil
-	if err := h.db.Put(recordKey("veteran"), rec); err != nil {
-		t.Fatal(err)
-	}
+	h.makeLegacy(t, rec)
 
 	// StackHub restarts.
 	reg := registry.New()
@@ -266,4 +242,37 @@ func TestAppsOnTheOldSharedNetworkMoveToTheirOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.unchanged(t, "veteran")
+}
+
+// makeLegacy turns an installed app into an install of the earlier
+// StackHub: main service on the shared platform network, no recorded
+// project.
+func (h *harness) makeLegacy(t *testing.T, rec Record) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := h.docker.NetworkInspect(ctx, h.m.cfg.Network, client.NetworkInspectOptions{}); isNotFound(err) {
+		if _, err := h.docker.NetworkCreate(ctx, h.m.cfg.Network, client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{LabelInstance: h.instance}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := h.m.recordedProject(ctx, &rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := p.Services[rec.MainSvc]
+	delete(web.Networks, proxyNetworkKey)
+	web.Networks["stackhub-platform"] = nil
+	p.Services[rec.MainSvc] = web
+	delete(p.Networks, proxyNetworkKey)
+	p.Networks["stackhub-platform"] = types.NetworkConfig{Name: h.m.cfg.Network, External: true}
+	if err := h.m.engine.Up(ctx, p, h.m.cfg.WaitTimeout, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.docker.NetworkRemove(ctx, h.m.proxyNetwork(rec.ID), client.NetworkRemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rec.Validated = nil
+	if err := h.db.Put(recordKey(rec.ID), rec); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -2,11 +2,14 @@ package appctl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+	"go.uber.org/zap"
 )
 
 // What StackHub runs is what it checked (DESIGN.md, "Apps are untrusted").
@@ -50,14 +53,17 @@ func (m *Manager) validate(ctx context.Context, rec *Record) (*types.Project, er
 	if err != nil {
 		return nil, fmt.Errorf("record the project: %w", err)
 	}
-	rec.Validated = y
-	p, err = m.recordedProject(ctx, rec)
+	// rec.Validated is set only once the project passed the checks.
+	checked := *rec
+	checked.Validated = y
+	p, err = m.recordedProject(ctx, &checked)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.checkHazards(p, rec); err != nil {
+	if err := m.checkHazards(p, &checked); err != nil {
 		return nil, err
 	}
+	rec.Validated = y
 	if err := m.writeRunCopy(rec); err != nil {
 		return nil, err
 	}
@@ -147,5 +153,27 @@ func forgetReadFiles(p *types.Project) {
 			s.PreStart[i].EnvFiles, s.PreStart[i].LabelFiles = nil, nil
 		}
 		p.Services[name] = s
+	}
+}
+
+// holdBack stops an app whose recorded project (or, for an app installed
+// by an older StackHub, whose compose file) no longer passes the checks
+// when StackHub brings it back, e.g. a legacy install that mounts its own
+// folder: its containers, created from an unchecked project, must not keep
+// running. The record says why; `apps start` checks again.
+func (m *Manager) holdBack(ctx context.Context, rec *Record, cause error) {
+	var ce *ContainmentError
+	var he *HazardError
+	if !errors.As(cause, &ce) && !errors.As(cause, &he) {
+		return
+	}
+	m.publish(rec, "")
+	if err := m.engine.Stop(ctx, rec.Project, nil, nil); err != nil {
+		m.log.Error("stop an app that fails the checks", zap.String("app", rec.ID), zap.Error(err))
+	}
+	rec.Running, rec.Error, rec.UpdatedAt = false, cause.Error(), time.Now().UTC()
+	rec.Note = "StackHub stopped this app when it started, because it fails the checks (see error); fix it and `stackhub apps start " + rec.ID + "`, or remove it"
+	if err := m.db.Put(recordKey(rec.ID), *rec); err != nil {
+		m.log.Error("record a stopped app", zap.String("app", rec.ID), zap.Error(err))
 	}
 }

@@ -120,6 +120,7 @@ func (m *Manager) reconcileApp(ctx context.Context, id string) {
 		}
 		if err != nil {
 			log.Error("bring app back", zap.Error(err))
+			m.holdBack(ctx, &rec, err)
 		}
 	}
 }
