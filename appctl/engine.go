@@ -177,8 +177,13 @@ func (e *composeEngine) Load(ctx context.Context, spec LoadSpec) (*types.Project
 	if err != nil {
 		return nil, err
 	}
-	// The labels the SDK's own loader sets: without them Compose finds no
-	// containers of the project afterwards (DESIGN.md, choices).
+	setComposeLabels(p)
+	return p.WithoutUnnecessaryResources(), nil
+}
+
+// setComposeLabels sets the labels the SDK's own loader sets: without them
+// Compose finds no containers of the project afterwards (DESIGN.md, choices).
+func setComposeLabels(p *types.Project) {
 	for name, s := range p.Services {
 		s.CustomLabels = map[string]string{
 			api.ProjectLabel:     p.Name,
@@ -190,7 +195,6 @@ func (e *composeEngine) Load(ctx context.Context, spec LoadSpec) (*types.Project
 		}
 		p.Services[name] = s
 	}
-	return p.WithoutUnnecessaryResources(), nil
 }
 
 // ResolveFiles reads the env_file and label_file entries of a loaded

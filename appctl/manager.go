@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -41,7 +40,8 @@ type Config struct {
 	Instance string
 	// ProjectPrefix starts every app's compose project name ("stackhub-").
 	ProjectPrefix string
-	// Network is the platform network the proxy reaches main services on.
+	// Network names the networks the proxy reaches main services on: each
+	// app has its own, <Network>-<app> (network.go).
 	Network string
 	// DockerHost is the engine's address; empty means DOCKER_HOST or the
 	// default socket.
@@ -123,8 +123,8 @@ type Manager struct {
 	done sync.WaitGroup
 }
 
-// New connects to the Docker Engine and prepares the platform network. Call
-// Reconcile (or Run) to bring apps back after a restart.
+// New connects to the Docker Engine. Call Reconcile (or Run) to bring apps
+// back after a restart.
 func New(ctx context.Context, cfg Config, db *kv.DB, reg *registry.Registry) (*Manager, error) {
 	cfg.setDefaults()
 	engine, err := Connect(ctx, cfg.DockerHost)
@@ -132,9 +132,7 @@ func New(ctx context.Context, cfg Config, db *kv.DB, reg *registry.Registry) (*M
 		return nil, err
 	}
 	m := &Manager{cfg: cfg, db: db, engine: engine, reg: reg, log: cfg.Logger, locks: map[string]*sync.Mutex{}}
-	if err := m.ensureNetwork(ctx); err != nil {
-		return nil, err
-	}
+	m.guardBridges() // firewall.go
 	return m, nil
 }
 
@@ -143,23 +141,6 @@ func (m *Manager) Engine() Engine { return m.engine }
 
 // Config returns the manager's configuration, defaults filled in.
 func (m *Manager) Config() Config { return m.cfg }
-
-func (m *Manager) ensureNetwork(ctx context.Context) error {
-	docker := m.engine.Docker()
-	if _, err := docker.NetworkInspect(ctx, m.cfg.Network, client.NetworkInspectOptions{}); err == nil {
-		return nil
-	} else if !isNotFound(err) {
-		return fmt.Errorf("inspect platform network %s: %w", m.cfg.Network, err)
-	}
-	_, err := docker.NetworkCreate(ctx, m.cfg.Network, client.NetworkCreateOptions{
-		Driver: "bridge",
-		Labels: map[string]string{LabelInstance: m.cfg.Instance},
-	})
-	if err != nil && !strings.Contains(err.Error(), "already exists") {
-		return fmt.Errorf("create platform network %s: %w", m.cfg.Network, err)
-	}
-	return nil
-}
 
 func (m *Manager) lock(id string) func() {
 	m.locksMu.Lock()
@@ -301,17 +282,16 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 
 	progress(Event{Phase: PhaseValidate, Status: "checking the compose file"})
 	_, existed := os.Stat(m.appDir(app.ID))
-	p, err := m.project(ctx, &rec, true)
+	// validate records the checked project in rec; prepareStart checks it
+	// against the host's files (project.go).
+	p, err := m.validate(ctx, &rec)
 	if err == nil {
 		rec.Exposure = exposure(p, &rec) // exposure.go
+		err = m.prepareStart(ctx, &rec, p)
 	}
 	if err != nil {
 		// Bad input changes nothing: undo the folder we wrote.
-		if os.IsNotExist(existed) {
-			os.RemoveAll(m.appDir(app.ID))
-		} else {
-			os.RemoveAll(filepath.Join(m.appDir(app.ID), "source"))
-		}
+		m.removeAppFiles(app.ID, !os.IsNotExist(existed))
 		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
 	}
 
@@ -407,112 +387,6 @@ func (m *Manager) installEnv(rec *Record) map[string]string {
 	return env
 }
 
-// project loads the app's compose project as StackHub runs it. With
-// writeSource (at install), or when the app's folder was lost, the source
-// files are first written from the record.
-func (m *Manager) project(ctx context.Context, rec *Record, writeSource bool) (*types.Project, error) {
-	dir := m.appDir(rec.ID)
-	src := filepath.Join(dir, "source")
-	composePath := filepath.Join(src, "compose.yaml")
-	if _, err := os.Stat(composePath); writeSource || err != nil {
-		if err := writeSourceFolder(src, rec.Compose, rec.Files); err != nil {
-			return nil, err
-		}
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
-		return nil, fmt.Errorf("create data folder: %w", err)
-	}
-	if err := writeSeed(filepath.Join(dir, "data"), rec.Seed); err != nil {
-		return nil, err
-	}
-	p, err := m.engine.Load(ctx, LoadSpec{Name: rec.Project, WorkingDir: src, Files: []string{composePath}, Env: m.installEnv(rec)})
-	if err != nil {
-		return nil, fmt.Errorf("%w: compose file: %w", ErrInvalid, err)
-	}
-	// The check sees the project as the app declared it, interpolated with
-	// the install's values, before StackHub adds its own labels and network;
-	// every load that may start containers goes through it.
-	if err := m.checkHazards(p, rec); err != nil {
-		return nil, err
-	}
-	if p, err = ResolveFiles(p); err != nil {
-		return nil, fmt.Errorf("%w: compose file: %w", ErrInvalid, err)
-	}
-	mainNetworks := copyNetworks(p.Services[rec.MainSvc].Networks)
-	if err := rewriteProject(p, rewriteSpec{
-		App: rec.ID, Instance: m.cfg.Instance, Network: m.cfg.Network,
-		MainService: rec.MainSvc, MainPort: routedPort(rec), AppDir: dir, PublishPorts: rec.PublishPorts,
-	}); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
-	exposeProject(p, rec, mainNetworks)
-	m.joinRequired(p, rec)
-	if writeSource {
-		if y, err := p.MarshalYAML(); err == nil {
-			os.WriteFile(filepath.Join(dir, "compose.yaml"), y, 0o600)
-		}
-	}
-	return p, nil
-}
-
-func writeSourceFolder(src string, compose []byte, files map[string][]byte) error {
-	if err := os.RemoveAll(src); err != nil {
-		return fmt.Errorf("clear %s: %w", src, err)
-	}
-	if err := os.MkdirAll(src, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", src, err)
-	}
-	// The x-stackhub block is text for people, not for the compose loader.
-	if err := os.WriteFile(filepath.Join(src, "compose.yaml"), stores.WithoutMeta(compose), 0o600); err != nil {
-		return fmt.Errorf("write compose file: %w", err)
-	}
-	for name, b := range files {
-		clean := path.Clean("/" + name)[1:]
-		if clean == "" || clean == "compose.yaml" || clean != name {
-			return fmt.Errorf("%w: app file name %q is not a plain relative path", ErrInvalid, name)
-		}
-		dst := filepath.Join(src, filepath.FromSlash(clean))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-			return err
-		}
-		if err := os.WriteFile(dst, b, 0o600); err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-// writeSeed creates the app's seed files in its data folder, each only if
-// it does not exist yet: from the first install on they are the app's data,
-// which a reinstall over kept data must not overwrite.
-func writeSeed(dataDir string, seed map[string][]byte) error {
-	for name, b := range seed {
-		clean := path.Clean("/" + name)[1:]
-		if clean == "" || clean != name {
-			return fmt.Errorf("%w: seed file name %q is not a plain relative path", ErrInvalid, name)
-		}
-		dst := filepath.Join(dataDir, filepath.FromSlash(clean))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return fmt.Errorf("seed %s: %w", name, err)
-		}
-		f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if os.IsExist(err) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("seed %s: %w", name, err)
-		}
-		_, err = f.Write(b)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("seed %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
 // converge brings the app's containers to the record's desired state and
 // publishes it: images, create/start, health, route.
 func (m *Manager) converge(ctx context.Context, rec *Record, p *types.Project, progress func(Event)) error {
@@ -556,7 +430,7 @@ func (m *Manager) publish(rec *Record, upstream string) {
 }
 
 // waitUpstream waits until the main service accepts connections on the
-// platform network and returns its address.
+// app's proxy network and returns its address.
 func (m *Manager) waitUpstream(ctx context.Context, rec *Record) (string, error) {
 	deadline := time.Now().Add(m.cfg.WaitTimeout)
 	var lastErr error
@@ -580,7 +454,7 @@ func (m *Manager) waitUpstream(ctx context.Context, rec *Record) (string, error)
 	return "", fmt.Errorf("the web UI of service %s did not accept connections on port %d within %s (%v): `stackhub apps logs %s` shows its logs", rec.MainSvc, rec.MainPort, m.cfg.WaitTimeout, lastErr, rec.ID)
 }
 
-// upstream is the main service's address on the platform network.
+// upstream is the main service's address on the app's proxy network.
 func (m *Manager) upstream(ctx context.Context, rec *Record) (string, error) {
 	if rec.HostNetwork {
 		return hostNetworkUpstream(rec), nil
@@ -595,11 +469,11 @@ func (m *Manager) upstream(ctx context.Context, rec *Record) (string, error) {
 		if c.NetworkSettings == nil {
 			continue
 		}
-		if ep, ok := c.NetworkSettings.Networks[m.cfg.Network]; ok && ep != nil && ep.IPAddress.IsValid() {
+		if ep, ok := c.NetworkSettings.Networks[m.proxyNetwork(rec.ID)]; ok && ep != nil && ep.IPAddress.IsValid() {
 			return net.JoinHostPort(ep.IPAddress.String(), strconv.Itoa(rec.MainPort)), nil
 		}
 	}
-	return "", fmt.Errorf("service %s of %s is not running on network %s", rec.MainSvc, rec.ID, m.cfg.Network)
+	return "", fmt.Errorf("service %s of %s is not running on network %s", rec.MainSvc, rec.ID, m.proxyNetwork(rec.ID))
 }
 
 // rollback undoes an install that failed: containers and networks go. The
@@ -608,19 +482,16 @@ func (m *Manager) upstream(ctx context.Context, rec *Record) (string, error) {
 // with --keep-data.
 func (m *Manager) rollback(ctx context.Context, rec *Record, fresh bool, progress func(Event)) {
 	m.reg.DeleteApp(rec.ID)
-	p, err := m.project(ctx, rec, false)
+	p, err := m.recordedProject(ctx, rec)
 	if err != nil {
 		p = nil
 	}
 	if err := m.engine.Down(ctx, rec.Project, p, fresh, progress); err != nil {
 		m.log.Warn("roll back install", zap.String("app", rec.ID), zap.Error(err))
 	}
-	if fresh {
-		os.RemoveAll(m.appDir(rec.ID))
-		return
+	if err := m.removeAppFiles(rec.ID, !fresh); err != nil {
+		m.log.Warn("roll back install", zap.String("app", rec.ID), zap.Error(err))
 	}
-	os.RemoveAll(filepath.Join(m.appDir(rec.ID), "source"))
-	os.Remove(filepath.Join(m.appDir(rec.ID), "compose.yaml"))
 }
 
 // get reads an app's record.
@@ -678,7 +549,7 @@ func (m *Manager) Remove(ctx context.Context, id string, keepData bool, progress
 
 func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(Event)) error {
 	m.reg.DeleteApp(rec.ID)
-	p, err := m.project(ctx, rec, false)
+	p, err := m.recordedProject(ctx, rec)
 	if err != nil {
 		p = nil // Compose still finds the containers by their labels
 	}
@@ -686,12 +557,8 @@ func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(E
 		return fmt.Errorf("remove containers: %w", err)
 	}
 	failpoint("remove-after-down")
-	dir := m.appDir(rec.ID)
-	if rec.KeepData {
-		os.RemoveAll(filepath.Join(dir, "source"))
-		os.Remove(filepath.Join(dir, "compose.yaml"))
-	} else if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("delete app folder %s: %w", dir, err)
+	if err := m.removeAppFiles(rec.ID, rec.KeepData); err != nil {
+		return err
 	}
 	return m.db.Delete(recordKey(rec.ID))
 }
@@ -735,11 +602,17 @@ func (m *Manager) operate(ctx context.Context, verb, id string, running bool, pr
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", verb, id, err)
 	}
-	p, err := m.project(ctx, &rec, false)
+	// Starting runs the recorded project, checked again against the host's
+	// files; stopping needs no project: Compose finds the containers by label.
+	var p *types.Project
+	if running {
+		p, err = m.startProject(ctx, &rec)
+	} else {
+		p, err = m.recordedProject(ctx, &rec)
+	}
 	if err != nil && running {
 		return fmt.Errorf("%s %s: %w", verb, id, err)
 	}
-	// Stopping needs no project: Compose finds the containers by label.
 	if err := act(&rec, p, progress); err != nil {
 		return fmt.Errorf("%s %s: %w", verb, id, err)
 	}
@@ -807,7 +680,7 @@ func (m *Manager) Status(ctx context.Context, id string) (AppStatus, error) {
 
 func (m *Manager) status(ctx context.Context, rec Record) AppStatus {
 	st := AppStatus{Record: rec}
-	st.Record.Compose, st.Record.Files = nil, nil
+	st.Record.Compose, st.Record.Files, st.Record.Validated = nil, nil, nil
 	st.Record.Values = redact(rec.Values, rec.Secrets)
 	cs, err := m.engine.Ps(ctx, rec.Project)
 	if err != nil {

@@ -67,6 +67,7 @@ func (m *Manager) Reconcile(ctx context.Context) {
 		m.reconcileApp(ctx, rec.ID)
 	}
 	m.findOrphans(ctx)
+	m.removeLegacyNetwork(ctx)
 }
 
 // reconcileApp converges one app; the caller must not hold its lock.
@@ -86,7 +87,7 @@ func (m *Manager) reconcileApp(ctx context.Context, id string) {
 	switch rec.State {
 	case StateInstalling:
 		log.Info("finishing an install interrupted by a restart")
-		p, err := m.project(ctx, &rec, false)
+		p, err := m.startProject(ctx, &rec)
 		if err == nil {
 			err = m.converge(ctx, &rec, p, progress)
 		}
@@ -115,12 +116,13 @@ func (m *Manager) reconcileApp(ctx context.Context, id string) {
 			m.publish(&rec, "")
 			return
 		}
-		p, err := m.project(ctx, &rec, false)
+		p, err := m.startProject(ctx, &rec)
 		if err == nil {
 			err = m.converge(ctx, &rec, p, progress)
 		}
 		if err != nil {
 			log.Error("bring app back", zap.Error(err))
+			m.holdBack(ctx, &rec, err)
 		}
 	}
 }

@@ -19,7 +19,7 @@ const (
 type rewriteSpec struct {
 	App          string
 	Instance     string
-	Network      string // the platform network
+	Network      string // the app's own network to the proxy (network.go)
 	MainService  string
 	MainPort     int
 	AppDir       string // everything the app may bind-mount lives below it
@@ -28,10 +28,11 @@ type rewriteSpec struct {
 
 // rewriteProject turns an app's compose project into what StackHub runs:
 //   - the main service's web port is not published at all: it is reached
-//     through the proxy on the platform network;
+//     through the proxy on the app's own proxy network;
 //   - other published ports are bound to 127.0.0.1 unless the admin asked
 //     to publish them (DESIGN.md invariant 3);
-//   - the main service joins the platform network, so the proxy can reach it;
+//   - the main service joins the app's own proxy network, so the proxy (on
+//     the host) can reach it and no other app can;
 //   - every container, network and volume is labelled with the app and the
 //     StackHub instance;
 //   - services without a restart policy get `unless-stopped`, so apps come
@@ -65,7 +66,7 @@ func rewriteProject(p *types.Project, s rewriteSpec) error {
 			if svc.Networks == nil {
 				svc.Networks = map[string]*types.ServiceNetworkConfig{"default": nil}
 			}
-			svc.Networks[platformNetworkKey] = nil
+			svc.Networks[proxyNetworkKey] = nil
 		}
 		p.Services[name] = svc
 	}
@@ -79,7 +80,7 @@ func rewriteProject(p *types.Project, s rewriteSpec) error {
 		n.Labels = withLabels(n.Labels, labels)
 		p.Networks[name] = n
 	}
-	p.Networks[platformNetworkKey] = types.NetworkConfig{Name: s.Network, External: true}
+	p.Networks[proxyNetworkKey] = types.NetworkConfig{Name: s.Network, Driver: "bridge", Labels: withLabels(nil, labels)}
 	for name, v := range p.Volumes {
 		if v.External {
 			continue
@@ -100,6 +101,3 @@ func withLabels(dst types.Labels, labels map[string]string) types.Labels {
 	}
 	return dst
 }
-
-// platformNetworkKey is the key of the platform network in an app's project.
-const platformNetworkKey = "stackhub-platform"

@@ -41,6 +41,11 @@ type Record struct {
 	// rebuild the app folder if it was lost.
 	Compose []byte            `json:"compose"`
 	Files   map[string][]byte `json:"files,omitempty"`
+	// Validated is the project StackHub checked at install and runs on every
+	// start, restart and recovery: the compose file loaded with the install
+	// variables and rewritten (YAML, project.go). Files on disk, which a
+	// container might change, are never read again.
+	Validated []byte `json:"validated,omitempty"`
 	// Seed are files created in the data folder at install when absent.
 	Seed map[string][]byte `json:"seed,omitempty"`
 	// Values are the user's answers to the app's form, generated secrets

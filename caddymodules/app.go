@@ -42,7 +42,7 @@ func init() {
 //			docker_host unix:///var/run/docker.sock
 //			https_port  443                  # the port in app URLs
 //			instance    default              # label of this StackHub's Docker objects
-//			network     stackhub             # platform network
+//			network     stackhub             # app networks: <network>-<app>
 //			store casaos https://github.com/IceWhaleTech/CasaOS-AppStore/archive/refs/heads/main.zip casaos
 //			store mine   /srv/my-apps              # a folder of native apps
 //			store_refresh 6h                       # how often stores are fetched again

@@ -43,8 +43,9 @@ type Config struct {
 	// Instance labels this StackHub's Docker objects; default: derived from
 	// the data folder, so two StackHubs on one engine never mix.
 	Instance string `json:"instance,omitempty"`
-	// Network is the platform network's name; default "stackhub-<instance>",
-	// or "stackhub" for the default instance.
+	// Network starts the name of each app's network to the proxy
+	// (<Network>-<app>); default "stackhub-<instance>", or "stackhub" for the
+	// default instance.
 	Network string `json:"network,omitempty"`
 	// ProjectPrefix starts app project names; default "stackhub-".
 	ProjectPrefix string `json:"project_prefix,omitempty"`

@@ -10,7 +10,8 @@
 // /health, /ws (WebSocket echo), /count (a counter kept in $DATA_DIR/count,
 // or in $BACKEND's when set: a two-service app), /incr (increment the local
 // counter), /file?path=P (the file P as the container sees it, 404 when it
-// cannot read it: security tests check what a container reaches).
+// cannot read it: security tests check what a container reaches),
+// /dial?addr=HOST:PORT[&tries=N] (open TCP connections from inside).
 package main
 
 import (
@@ -63,6 +64,7 @@ func main() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello from %s at %s\n", name, r.URL.RequestURI())
 	})
+	mux.HandleFunc("/dial", dial)
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("/headers", func(w http.ResponseWriter, r *http.Request) {
 		h := map[string]any{"headers": r.Header, "host": r.Host, "uri": r.RequestURI}
