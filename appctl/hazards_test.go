@@ -283,10 +283,11 @@ func TestHazardsRefusedOnTheEngine(t *testing.T) {
 		t.Errorf("victim has %d containers", c)
 	}
 
-	// The check runs on every start, not only at install: a recorded
-	// project that gained a hazard (here written into the record by hand,
-	// and its folder lost) is not started.
-	t.Run("start checks again", func(t *testing.T) {
+	// Every start runs the project checked and recorded at install, never a
+	// compose file that changed since: a compose file that gained a hazard
+	// (written into the record's source by hand, and the folder on disk
+	// lost) does not reach the engine.
+	t.Run("start runs the checked project", func(t *testing.T) {
 		if err := h.m.Stop(ctx, "victim", nil); err != nil {
 			t.Fatal(err)
 		}
@@ -299,21 +300,23 @@ func TestHazardsRefusedOnTheEngine(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.RemoveAll(filepath.Join(h.dataDir, "apps", "victim", "source"))
-		err := h.m.Start(ctx, "victim", nil)
-		if !errors.Is(err, ErrHazards) || !strings.Contains(err.Error(), `service "web": privileged`) {
-			t.Fatalf("start of a project with a new hazard: %v", err)
+		if err := h.m.Start(ctx, "victim", nil); err != nil {
+			t.Fatalf("start of the recorded project: %v", err)
 		}
 		cl, err := h.docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", LabelApp+"=victim")})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(cl.Items) == 0 {
+			t.Fatal("victim has no containers after start")
 		}
 		for _, c := range cl.Items {
 			ins, err := h.docker.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ins.Container.State.Running || ins.Container.HostConfig.Privileged {
-				t.Errorf("victim container running %v, privileged %v", ins.Container.State.Running, ins.Container.HostConfig.Privileged)
+			if ins.Container.HostConfig.Privileged {
+				t.Errorf("victim container %s runs privileged: the changed compose file was run", c.ID)
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -183,6 +184,10 @@ func (a appPaths) inRequired(c, r string) bool {
 	return false
 }
 
+// NestedMountHazard is the name an admin approves nested writable bind
+// mounts by (--approve nested-mount).
+const NestedMountHazard = "nested-mount"
+
 // checkContainment checks the project's host mounts against the host's
 // files as they are now.
 func (m *Manager) checkContainment(p *types.Project, rec *Record) error {
@@ -208,15 +213,20 @@ func (m *Manager) checkContainment(p *types.Project, rec *Record) error {
 		}
 		resolved[i] = r
 	}
+	// Nested writable mounts need the admin's approval (hazard name
+	// nested-mount): they are not a way out by themselves, only once a
+	// container swaps the inner folder for a link and Docker restarts the
+	// other container on its own.
+	nestedApproved := rec.ApprovedHazards || slices.Contains(rec.ApprovedHazardNames, NestedMountHazard)
 	for i, outer := range mounts {
-		if !outer.writable || resolved[i] == "" {
+		if !outer.writable || resolved[i] == "" || nestedApproved {
 			continue
 		}
 		for j, inner := range mounts {
 			if j == i || resolved[j] == "" || resolved[j] == resolved[i] || !within(resolved[j], resolved[i]) {
 				continue
 			}
-			problems = append(problems, fmt.Sprintf("%s mounts %s with write access, and %s mounts %s inside it: a container could replace %s by a link to anywhere on the host, which Docker would follow; mount the outer folder read-only, or use folders side by side",
+			problems = append(problems, fmt.Sprintf("%s mounts %s with write access, and %s mounts %s inside it: a container could replace %s by a link to anywhere on the host, which Docker would follow; mount the outer folder read-only, or use folders side by side (or install with --approve "+NestedMountHazard+" if you trust the app)",
 				outer.who, resolved[i], inner.who, resolved[j], resolved[j]))
 		}
 	}

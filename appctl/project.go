@@ -30,6 +30,11 @@ func (m *Manager) validate(ctx context.Context, rec *Record) (*types.Project, er
 	if err := m.writeSource(rec); err != nil {
 		return nil, err
 	}
+	// Seed files first: an app may read one as its env_file (what an
+	// Umbrel hook would have created, e.g. settings.env).
+	if err := m.prepareData(rec); err != nil {
+		return nil, err
+	}
 	src := filepath.Join(m.appDir(rec.ID), "source")
 	p, err := m.engine.Load(ctx, LoadSpec{Name: rec.Project, WorkingDir: src, Files: []string{filepath.Join(src, "compose.yaml")}, Env: m.installEnv(rec)})
 	if err != nil {

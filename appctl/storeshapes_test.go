@@ -188,7 +188,7 @@ func TestStoreShapesInstallOnDocker(t *testing.T) {
 		if db := h.inspect(t, app.ID, "twofa-db"); db.env["POSTGRES_PASSWORD"] != r.env["APP_KEY"] {
 			t.Errorf("the database got another key: %q", db.env["POSTGRES_PASSWORD"])
 		}
-		if r.mounts["/srv/data"] != filepath.Join(appDir(app.ID), "data") || len(r.ports) != 0 {
+		if r.mounts["/srv/data"] != filepath.Join(appDir(app.ID), "data", "app") || len(r.ports) != 0 {
 			t.Errorf("mounts %v, ports %v", r.mounts, r.ports)
 		}
 		st, err := h.m.Status(ctx, app.ID)
