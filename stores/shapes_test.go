@@ -131,7 +131,7 @@ func TestRuntipiXRuntipiFormat(t *testing.T) {
 	if f, ok := fieldByKey(app, "TWOFA_APP_KEY"); !ok || !f.Random || !f.Secret {
 		t.Errorf("TWOFA_APP_KEY field = %+v", f)
 	}
-	p := checkApp(t, app, sampleWant{main: "twofa", port: 8000, binds: map[string]string{"twofa:/srv/data": "data", "twofa-db:/var/lib/postgresql/data": "data/db"}, noHazards: true})
+	p := checkApp(t, app, sampleWant{main: "twofa", port: 8000, binds: map[string]string{"twofa:/srv/data": "data/app", "twofa-db:/var/lib/postgresql/data": "data/db"}, noHazards: true})
 	if len(p.Services["twofa"].Ports) != 0 {
 		t.Errorf("the web UI is published: %+v", p.Services["twofa"].Ports)
 	}
