@@ -34,6 +34,9 @@ deps:
 	@# Chromium for the browser sign-in test (skipped without it, except in CI).
 	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	  else echo "Chromium is needed by the browser test: sudo apt-get install -y chromium"; fi; }
+	@# restic (the backup engine) and sshd (the SFTP repository of the backup tests).
+	@{ command -v restic >/dev/null && test -x /usr/sbin/sshd; } || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y restic openssh-server; \
+	  else echo "restic and openssh-server are needed: sudo apt-get install -y restic openssh-server"; exit 1; fi; }
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
