@@ -1,0 +1,121 @@
+package appctl
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/stackhub/stackhub/stores"
+)
+
+// CloneOptions are a user's choices for a clone.
+type CloneOptions struct {
+	// Snapshot is the backup of the source app to clone; empty: a backup
+	// is taken now.
+	Snapshot string
+	// Subdomain is the clone's first host label; default: its id.
+	Subdomain string
+}
+
+// Clone brings up newID, an independent copy of app id from one of its
+// snapshots: its own folder, volumes, containers and address, so trying
+// something on the copy (an update, say) leaves the original alone.
+func (m *Manager) Clone(ctx context.Context, id, newID string, opts CloneOptions, progress func(Event)) (Record, error) {
+	progress = m.stamp(newID, progress)
+	if !stores.ValidID(newID) {
+		return Record{}, fmt.Errorf("clone %s: %w: the new id %q must be a DNS label (lower case letters, digits, '-')", id, ErrInvalid, newID)
+	}
+	sub := newID
+	if opts.Subdomain != "" {
+		sub = strings.ToLower(opts.Subdomain)
+	}
+	if !stores.ValidID(sub) || reservedLabels[sub] {
+		return Record{}, fmt.Errorf("clone %s: %w: subdomain %q is reserved or not a DNS label", id, ErrTaken, sub)
+	}
+	host := sub + "." + m.cfg.Domain
+	if _, err := m.get(newID); err == nil {
+		return Record{}, fmt.Errorf("clone %s: %w: an app %s is already installed; choose another id", id, ErrAlreadyInstalled, newID)
+	}
+	if other, ok := m.hostOwner(host); ok {
+		return Record{}, fmt.Errorf("clone %s: %w: %s is already the address of app %s; choose another with --subdomain", id, ErrTaken, host, other)
+	}
+	if _, err := os.Stat(m.appDir(newID)); err == nil {
+		return Record{}, fmt.Errorf("clone %s: %w: the folder %s exists (data kept from an app removed with --keep-data?): remove it or choose another id", id, ErrAlreadyInstalled, m.appDir(newID))
+	}
+	repo, err := m.backupRepo()
+	if err != nil {
+		return Record{}, fmt.Errorf("clone %s: %w", id, err)
+	}
+	snap := opts.Snapshot
+	if snap == "" {
+		res, err := m.Backup(ctx, id, "clone", func(e Event) {
+			if e.Phase != PhaseDone {
+				progress(e)
+			}
+		})
+		if err != nil {
+			return Record{}, fmt.Errorf("clone %s: %w", id, err)
+		}
+		snap = res.Snapshot
+	}
+	s, err := m.resolveSnapshot(ctx, repo, id, snap)
+	if err != nil {
+		return Record{}, fmt.Errorf("clone %s: %w", id, err)
+	}
+	unlock := m.lock(newID)
+	defer unlock()
+	staging, man, err := m.stage(ctx, repo, s, progress)
+	if err != nil {
+		return Record{}, fmt.Errorf("clone %s: %w", id, err)
+	}
+	defer os.RemoveAll(staging)
+
+	now := time.Now().UTC()
+	rec := man.Record
+	rec.ID, rec.Host, rec.URL, rec.Project = newID, host, m.URL(host), m.cfg.ProjectPrefix+newID
+	rec.State, rec.Running, rec.Error = StateInstalling, true, ""
+	rec.Note = fmt.Sprintf("a clone of %s from its snapshot %s of %s", id, short(s.ID), s.Time.Format(time.RFC3339))
+	rec.InstalledAt, rec.UpdatedAt = now, now
+	rec, err = m.bringUp(ctx, rec, staging, man, progress)
+	if err != nil {
+		return Record{}, fmt.Errorf("clone %s: %w", id, err)
+	}
+	progress(Event{Phase: PhaseDone, Status: "cloned", URL: rec.URL, Message: fmt.Sprintf("%s is a copy of %s at %s", newID, id, rec.URL)})
+	return rec, nil
+}
+
+// bringUp installs rec from a staged snapshot: the app folder and volumes
+// from the snapshot, then the containers. The caller holds rec.ID's lock.
+// On failure nothing of the new app is left.
+func (m *Manager) bringUp(ctx context.Context, rec Record, staging string, man backupManifest, progress func(Event)) (Record, error) {
+	dir := m.appDir(rec.ID)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return rec, err
+	}
+	if err := moveTree(filepath.Join(staging, man.AppDir), dir); err != nil {
+		return rec, err
+	}
+	fail := func(err error) (Record, error) {
+		m.rollback(context.WithoutCancel(ctx), &rec, true, progress)
+		m.db.Delete(recordKey(rec.ID))
+		return Record{}, err
+	}
+	// Desired state first, as an install: a crash from here on is finished
+	// or rolled back by recovery.
+	if err := m.db.Put(recordKey(rec.ID), rec); err != nil {
+		os.RemoveAll(dir)
+		return rec, err
+	}
+	if err := m.startRestored(ctx, &rec, man, staging, progress); err != nil {
+		return fail(err)
+	}
+	rec.State, rec.UpdatedAt = StateInstalled, time.Now().UTC()
+	if err := m.db.Put(recordKey(rec.ID), rec); err != nil {
+		return fail(err)
+	}
+	return rec, nil
+}
+
