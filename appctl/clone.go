@@ -118,4 +118,3 @@ func (m *Manager) bringUp(ctx context.Context, rec Record, staging string, man b
 	}
 	return rec, nil
 }
-

@@ -370,7 +370,6 @@ func firstLine(s string) string {
 	return l
 }
 
-
 // waitHealthy waits until every container of the app runs, and those with a
 // healthcheck report healthy. Compose's own wait is the first line; this
 // one makes sure an update or a restore is judged on the containers that

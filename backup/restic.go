@@ -135,7 +135,16 @@ func (r Repo) Check(ctx context.Context) error {
 // relative: "." puts dir's contents at the snapshot's root), with tags.
 // progress, when set, receives restic's status lines.
 func (r Repo) Backup(ctx context.Context, dir string, paths, tags []string, progress func(Progress)) (Summary, error) {
+	return r.BackupExcluding(ctx, dir, paths, nil, tags, progress)
+}
+
+// BackupExcluding is Backup leaving out the excluded paths (restic's
+// --exclude patterns; absolute paths name exactly one file or folder).
+func (r Repo) BackupExcluding(ctx context.Context, dir string, paths, exclude, tags []string, progress func(Progress)) (Summary, error) {
 	args := []string{"backup", "--json"}
+	for _, e := range exclude {
+		args = append(args, "--exclude", e)
+	}
 	for _, t := range tags {
 		args = append(args, "--tag", t)
 	}
