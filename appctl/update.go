@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -234,6 +235,10 @@ func (m *Manager) restoreOldVersion(ctx context.Context, id string, op *opRecord
 		return err
 	}
 	m.reg.DeleteApp(id)
+	if op.Staging != "" {
+		os.RemoveAll(op.Staging) // of an attempt a crash interrupted
+		op.Staging = ""
+	}
 	// The new version's containers go (its volumes stay: they are refilled).
 	if err := m.engine.Down(ctx, op.Old.Project, nil, false, progress); err != nil {
 		return fmt.Errorf("remove the new version's containers: %w", err)
