@@ -161,6 +161,7 @@ func (m *Manager) Backup(ctx context.Context, id, reason string, progress func(E
 		reason = "manual"
 	}
 	res, err := m.backupLocked(ctx, &rec, reason, progress)
+	m.recordBackupStatus(id, reason, res.Snapshot, err)
 	if err != nil {
 		return res, fmt.Errorf("back up %s: %w", id, err)
 	}
@@ -234,8 +235,14 @@ func (m *Manager) backupLocked(ctx context.Context, rec *Record, reason string, 
 	if rec.Version != "" {
 		tags = append(tags, "version:"+rec.Version)
 	}
+	var lastStatus time.Time
 	sum, err := repo.BackupExcluding(ctx, "/", paths, excludes, tags, func(p backup.Progress) {
-		progress(Event{Phase: PhaseBackup, Status: "saving", Current: p.BytesDone, Total: p.TotalBytes})
+		// restic reports several times a second; a terminal wants one line.
+		if time.Since(lastStatus) < time.Second {
+			return
+		}
+		lastStatus = time.Now()
+		progress(Event{Phase: PhaseBackup, Status: fmt.Sprintf("saving: %d of %d files, %.0f%%", p.FilesDone, p.TotalFiles, p.PercentDone*100), Current: p.BytesDone, Total: p.TotalBytes})
 	})
 	if err != nil {
 		return res, err

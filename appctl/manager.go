@@ -120,6 +120,8 @@ type Manager struct {
 
 	stop context.CancelFunc
 	done sync.WaitGroup
+
+	ext extensions // backups and updates (updates.go)
 }
 
 // New connects to the Docker Engine and prepares the platform network. Call
@@ -754,6 +756,7 @@ func (m *Manager) status(ctx context.Context, rec Record) AppStatus {
 	st := AppStatus{Record: rec}
 	st.Record.Compose, st.Record.Files = nil, nil
 	st.Record.Values = redact(rec.Values, rec.Secrets)
+	m.decorate(&st)
 	cs, err := m.engine.Ps(ctx, rec.Project)
 	if err != nil {
 		st.Health = "unknown: " + err.Error()

@@ -131,6 +131,7 @@ func (m *Manager) Update(ctx context.Context, app stores.App, progress func(Even
 	failpoint("update-before-backup")
 	progress(Event{Phase: PhaseBackup, Status: "backing the app up before the update"})
 	b, err := m.backupLocked(ctx, &old, "pre-update", progress)
+	m.recordBackupStatus(id, "pre-update", b.Snapshot, err)
 	if err != nil {
 		m.db.Delete(opKey(id))
 		return res, fmt.Errorf("update %s: the backup before the update failed, so the app was not updated (it runs as before): %w", id, err)

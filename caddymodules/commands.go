@@ -148,7 +148,7 @@ func appsCommand(cmd *cobra.Command) {
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "APP\tSTATE\tHEALTH\tURL\tNOTE")
 			for _, a := range l.Apps {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Health, a.URL, a.Note)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Health, a.URL, listNote(a))
 			}
 			tw.Flush()
 			if len(l.Orphans) > 0 {
@@ -231,6 +231,7 @@ func appsCommand(cmd *cobra.Command) {
 	cmd.AddCommand(install, list, info,
 		op("start", "Start a stopped app"), op("stop", "Stop an app (its data and address stay)"),
 		op("restart", "Restart an app's containers"), logs, remove)
+	addAppBackupCommands(cmd, printer) // backup_commands.go
 }
 
 func accessOf(p registry.Policy) string {

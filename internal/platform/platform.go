@@ -185,6 +185,11 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 		db.Close()
 		return nil, fmt.Errorf("stackhub: %w", err)
 	}
+	// `apps list` compares each app with its store's current version.
+	p.Apps.SetUpdateSource(func(store, id string) (stores.App, bool) {
+		a, err := p.Catalog.Find(store + "/" + id)
+		return a, err == nil
+	})
 	return p, nil
 }
 

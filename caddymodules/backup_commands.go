@@ -1,0 +1,193 @@
+package caddymodules
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
+
+	"github.com/stackhub/stackhub/appctl"
+	"github.com/stackhub/stackhub/internal/adminapi"
+)
+
+func init() {
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "backup",
+		Short: "Set up the backup repository of a running StackHub",
+		Long: "Backups are restic snapshots (encrypted, deduplicated, incremental) in a repository: a folder, " +
+			"sftp:user@host:/path, rest:URL or s3:URL. `stackhub backup init REPOSITORY` sets it up and shows its password once.",
+		CobraFunc: backupCommand,
+	})
+}
+
+func backupCommand(cmd *cobra.Command) {
+	addressFlag(cmd)
+	initCmd := &cobra.Command{
+		Use:   "init <repository> [--sftp-command CMD] [--password PW]",
+		Short: "Set up the backup repository (a new one gets a generated password, shown once)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			req := adminapi.RepositoryRequest{URL: args[0]}
+			req.SFTPCommand, _ = c.Flags().GetString("sftp-command")
+			req.Password, _ = c.Flags().GetString("password")
+			envs, _ := c.Flags().GetStringArray("env")
+			for _, e := range envs {
+				k, v, ok := strings.Cut(e, "=")
+				if !ok {
+					return fmt.Errorf("--env %q: write KEY=VALUE", e)
+				}
+				if req.Env == nil {
+					req.Env = map[string]string{}
+				}
+				req.Env[k] = v
+			}
+			a, err := adminClient(c).SetRepository(req)
+			if err != nil {
+				return err
+			}
+			w := c.OutOrStdout()
+			fmt.Fprintf(w, "Backups go to %s\n", a.URL)
+			if a.Password != "" {
+				fmt.Fprintf(w, "\nRepository password (shown only now):\n\n    %s\n\n"+
+					"Write it down somewhere safe, away from this machine. It is the only way to open\n"+
+					"the backups on another machine: if you lose it, the backups are lost.\n", a.Password)
+			}
+			return nil
+		},
+	}
+	initCmd.Flags().String("sftp-command", "", "the ssh command for an sftp: repository, e.g. \"ssh -p 2222 -i KEY user@host -s sftp\"")
+	initCmd.Flags().String("password", "", "the password of an existing repository (default: a new one is generated)")
+	initCmd.Flags().StringArray("env", nil, "a variable restic needs, KEY=VALUE (e.g. AWS_ACCESS_KEY_ID for S3; repeatable)")
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Show where backups go",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			a, err := adminClient(c).Repository()
+			if err != nil {
+				return err
+			}
+			if !a.Configured {
+				fmt.Fprintln(c.OutOrStdout(), "No backup repository yet: `stackhub backup init REPOSITORY` sets one up.")
+				return nil
+			}
+			fmt.Fprintf(c.OutOrStdout(), "Repository: %s\n", a.URL)
+			return nil
+		},
+	}
+	cmd.AddCommand(initCmd, show)
+}
+
+// addAppBackupCommands adds backup, backups, restore, clone and update to
+// `stackhub apps`.
+func addAppBackupCommands(cmd *cobra.Command, printer func(*cobra.Command) func(appctl.Event)) {
+	bk := &cobra.Command{
+		Use:   "backup <app>",
+		Short: "Back an app up now (its data, volumes, project and settings)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			_, err := adminClient(c).Backup(args[0], printer(c))
+			return err
+		},
+	}
+	list := &cobra.Command{
+		Use:   "backups <app>",
+		Short: "List an app's backups",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			snaps, err := adminClient(c).Backups(args[0])
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SNAPSHOT\tTIME\tVERSION\tREASON")
+			for _, s := range snaps {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ShortID, s.Time.Local().Format("2006-01-02 15:04:05"), s.Version, s.Reason)
+			}
+			return tw.Flush()
+		},
+	}
+	restore := &cobra.Command{
+		Use:   "restore <app> [snapshot]",
+		Short: "Restore an app from a backup (the latest by default); it stays as it is unless the restored app is healthy",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(c *cobra.Command, args []string) error {
+			snap := ""
+			if len(args) == 2 {
+				snap = args[1]
+			}
+			_, err := adminClient(c).Restore(args[0], snap, printer(c))
+			return err
+		},
+	}
+	clone := &cobra.Command{
+		Use:   "clone <app> <new-id> [--from SNAPSHOT]",
+		Short: "Bring up an independent copy of an app at another subdomain (from a new backup, or --from one)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			req := adminapi.CloneRequest{NewID: args[1]}
+			req.Snapshot, _ = c.Flags().GetString("from")
+			req.Subdomain, _ = c.Flags().GetString("subdomain")
+			final, err := adminClient(c).Clone(args[0], req, printer(c))
+			if err == nil && final.URL != "" {
+				fmt.Fprintf(c.OutOrStdout(), "Open it at %s\n", final.URL)
+			}
+			return err
+		},
+	}
+	clone.Flags().String("from", "", "the snapshot to copy (default: a backup taken now)")
+	clone.Flags().String("subdomain", "", "serve the copy at this subdomain instead of its id")
+	update := &cobra.Command{
+		Use:   "update <app> [--to VERSION | --from PATH]",
+		Short: "Update an app: backup, new images, new containers; rolls back by itself if the new version fails",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			req := adminapi.UpdateRequest{}
+			req.To, _ = c.Flags().GetString("to")
+			if from, _ := c.Flags().GetString("from"); from != "" {
+				local, err := readLocalApp(from)
+				if err != nil {
+					return err
+				}
+				if local == nil {
+					return fmt.Errorf("--from %s: no app folder or compose file there", from)
+				}
+				req.Local = local
+			}
+			_, err := adminClient(c).Update(args[0], req, printer(c))
+			return err
+		},
+	}
+	update.Flags().String("to", "", "the version to update to (the store's current version by default)")
+	update.Flags().String("from", "", "update your own app from this folder or compose file")
+	cmd.AddCommand(bk, list, restore, clone, update)
+}
+
+// listNote is the NOTE column of `apps list`: recovery's note, a failed
+// last backup (loudly), an available update.
+func listNote(a appctl.AppStatus) string {
+	var parts []string
+	if a.LastBackup != nil && a.LastBackup.Error != "" {
+		parts = append(parts, "LAST BACKUP FAILED "+a.LastBackup.Time.Local().Format("2006-01-02 15:04")+": "+firstLineOf(a.LastBackup.Error))
+	} else if a.LastBackup != nil {
+		parts = append(parts, "backed up "+a.LastBackup.Time.Local().Format("2006-01-02 15:04"))
+	}
+	if a.Update != nil {
+		u := fmt.Sprintf("update available: %s → %s", a.Update.From, a.Update.To)
+		if a.Update.Changelog != "" {
+			u += " (" + a.Update.Changelog + ")"
+		}
+		parts = append(parts, u)
+	}
+	if a.Note != "" {
+		parts = append(parts, a.Note)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func firstLineOf(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}

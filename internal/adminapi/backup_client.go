@@ -1,0 +1,47 @@
+package adminapi
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/stackhub/stackhub/appctl"
+)
+
+// Repository returns the backup repository's settings (no password).
+func (c Client) Repository() (RepositoryAnswer, error) {
+	var a RepositoryAnswer
+	return a, c.call(http.MethodGet, "/stackhub/backup/repository", nil, &a)
+}
+
+// SetRepository sets the backup repository up; the answer carries the
+// generated password, once.
+func (c Client) SetRepository(req RepositoryRequest) (RepositoryAnswer, error) {
+	var a RepositoryAnswer
+	return a, c.call(http.MethodPost, "/stackhub/backup/repository", req, &a)
+}
+
+// Backup backs an app up now.
+func (c Client) Backup(id string, on func(appctl.Event)) (appctl.Event, error) {
+	return c.events(http.MethodPost, "/stackhub/apps/"+url.PathEscape(id)+"/backup", nil, on)
+}
+
+// Backups lists an app's snapshots, oldest first.
+func (c Client) Backups(id string) ([]appctl.SnapshotInfo, error) {
+	var s []appctl.SnapshotInfo
+	return s, c.call(http.MethodGet, "/stackhub/apps/"+url.PathEscape(id)+"/backups", nil, &s)
+}
+
+// Restore restores an app in place from a snapshot (the latest when empty).
+func (c Client) Restore(id, snapshot string, on func(appctl.Event)) (appctl.Event, error) {
+	return c.events(http.MethodPost, "/stackhub/apps/"+url.PathEscape(id)+"/restore", RestoreRequest{Snapshot: snapshot}, on)
+}
+
+// Clone brings up a copy of an app.
+func (c Client) Clone(id string, req CloneRequest, on func(appctl.Event)) (appctl.Event, error) {
+	return c.events(http.MethodPost, "/stackhub/apps/"+url.PathEscape(id)+"/clone", req, on)
+}
+
+// Update updates an app, rolling back by itself when the new version fails.
+func (c Client) Update(id string, req UpdateRequest, on func(appctl.Event)) (appctl.Event, error) {
+	return c.events(http.MethodPost, "/stackhub/apps/"+url.PathEscape(id)+"/update", req, on)
+}
