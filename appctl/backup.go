@@ -90,8 +90,9 @@ type BackupHook struct {
 		Service string   `yaml:"service" json:"service"`
 		Command []string `yaml:"command" json:"command"`
 	} `yaml:"restore" json:"restore"`
-	// Exclude are paths of the data folder left out of a hooked snapshot:
-	// the live database files the dump stands for.
+	// Exclude are paths of the data folder, or named volumes written
+	// "volume:KEY", left out of a hooked snapshot: the live database files
+	// the dump stands for. A restore starts them empty, then loads the dump.
 	Exclude []string `yaml:"exclude" json:"exclude,omitempty"`
 }
 
@@ -114,6 +115,9 @@ func backupHook(compose []byte) (*BackupHook, error) {
 		return nil, fmt.Errorf("x-stackhub.backup.hook.output %q must be a plain path inside the data folder", h.Dump.Output)
 	}
 	for _, e := range h.Exclude {
+		if key, ok := strings.CutPrefix(e, "volume:"); ok && key != "" {
+			continue
+		}
 		if !cleanRelative(e) {
 			return nil, fmt.Errorf("x-stackhub.backup.exclude %q must be a plain path inside the data folder", e)
 		}
@@ -204,6 +208,14 @@ func (m *Manager) backupLocked(ctx context.Context, rec *Record, reason string, 
 		}
 		man.Hooked = true
 		for _, e := range hook.Exclude {
+			if key, ok := strings.CutPrefix(e, "volume:"); ok {
+				for _, v := range vols {
+					if v.Key == key {
+						excludes = append(excludes, v.Path)
+					}
+				}
+				continue
+			}
 			excludes = append(excludes, filepath.Join(dir, "data", filepath.FromSlash(e)))
 		}
 	} else if rec.Running {
