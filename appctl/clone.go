@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stackhub/stackhub/backup"
 	"github.com/stackhub/stackhub/stores"
 )
 
@@ -118,3 +119,63 @@ func (m *Manager) bringUp(ctx context.Context, rec Record, staging string, man b
 	}
 	return rec, nil
 }
+
+// RestoreApp brings back an app that is not installed here (a new machine,
+// or after its removal) from one of its snapshots (the latest when snap is
+// empty): same id and subdomain label, on this StackHub's domain, with its
+// data, settings and access policy.
+func (m *Manager) RestoreApp(ctx context.Context, id, snap string, progress func(Event)) (Record, error) {
+	progress = m.stamp(id, progress)
+	unlock := m.lock(id)
+	defer unlock()
+	if rec, err := m.get(id); err == nil && rec.State != StateFailed {
+		return Record{}, fmt.Errorf("restore %s: %w: it is installed; `stackhub apps restore %s` restores it in place", id, ErrAlreadyInstalled, id)
+	}
+	if _, err := os.Stat(m.appDir(id)); err == nil {
+		return Record{}, fmt.Errorf("restore %s: %w: the folder %s exists (data kept from a removal with --keep-data?): move it away first", id, ErrAlreadyInstalled, m.appDir(id))
+	}
+	repo, err := m.backupRepo()
+	if err != nil {
+		return Record{}, fmt.Errorf("restore %s: %w", id, err)
+	}
+	s, err := m.resolveSnapshot(ctx, repo, id, snap)
+	if err != nil {
+		return Record{}, fmt.Errorf("restore %s: %w", id, err)
+	}
+	staging, man, err := m.stage(ctx, repo, s, progress)
+	if err != nil {
+		return Record{}, fmt.Errorf("restore %s: %w", id, err)
+	}
+	defer os.RemoveAll(staging)
+	label, _, _ := strings.Cut(man.Record.Host, ".")
+	if label == "" {
+		label = id
+	}
+	host := label + "." + m.cfg.Domain
+	if other, ok := m.hostOwner(host); ok && other != id {
+		return Record{}, fmt.Errorf("restore %s: %w: %s is already the address of app %s", id, ErrTaken, host, other)
+	}
+	now := time.Now().UTC()
+	rec := man.Record
+	rec.ID, rec.Host, rec.URL, rec.Project = id, host, m.URL(host), m.cfg.ProjectPrefix+id
+	rec.State, rec.Error = StateInstalling, ""
+	rec.Note = fmt.Sprintf("restored from snapshot %s of %s", short(s.ID), s.Time.Format(time.RFC3339))
+	rec.InstalledAt, rec.UpdatedAt = now, now
+	running := rec.Running
+	rec.Running = true
+	rec, err = m.bringUp(ctx, rec, staging, man, progress)
+	if err != nil {
+		return Record{}, fmt.Errorf("restore %s: %w", id, err)
+	}
+	if !running {
+		m.publish(&rec, "")
+		m.engine.Stop(ctx, rec.Project, nil, progress)
+		rec.Running = false
+		m.db.Put(recordKey(id), rec)
+	}
+	progress(Event{Phase: PhaseDone, Status: "restored", URL: rec.URL, Message: fmt.Sprintf("%s restored at %s from snapshot %s", id, rec.URL, short(s.ID))})
+	return rec, nil
+}
+
+// BackupRepo is the configured backup repository, password included.
+func (m *Manager) BackupRepo() (backup.Repo, error) { return m.backupRepo() }

@@ -2,6 +2,7 @@ package caddymodules
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -15,11 +16,43 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "backup",
-		Short: "Set up the backup repository of a running StackHub",
-		Long: "Backups are restic snapshots (encrypted, deduplicated, incremental) in a repository: a folder, " +
+		Short: "Back up the whole box (every app and the platform state), or set up the backup repository",
+		Long: "`stackhub backup` backs up every app and the platform state (users, 2FA, groups, stores, settings). " +
+			"Backups are restic snapshots (encrypted, deduplicated, incremental) in a repository: a folder, " +
 			"sftp:user@host:/path, rest:URL or s3:URL. `stackhub backup init REPOSITORY` sets it up and shows its password once.",
 		CobraFunc: backupCommand,
 	})
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "restore",
+		Short: "Bring a whole box back from a backup repository (a new machine)",
+		Long: "`stackhub restore --from REPOSITORY --password PASSWORD` on a running StackHub with a fresh data folder " +
+			"brings back every app of the repository's latest whole-box backup, with its data, subdomain and access policy, " +
+			"and all users with their 2FA.",
+		CobraFunc: restoreCommand,
+	})
+}
+
+func restoreCommand(cmd *cobra.Command) {
+	addressFlag(cmd)
+	cmd.Flags().String("from", "", "the repository: a folder, sftp:user@host:/path, rest:URL or s3:URL")
+	cmd.Flags().String("password", "", "the repository's password (shown when it was set up)")
+	cmd.Flags().String("sftp-command", "", "the ssh command for an sftp: repository")
+	cmd.Args = cobra.NoArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		req := adminapi.RepositoryRequest{}
+		req.URL, _ = c.Flags().GetString("from")
+		req.Password, _ = c.Flags().GetString("password")
+		req.SFTPCommand, _ = c.Flags().GetString("sftp-command")
+		if req.Password == "" {
+			req.Password = os.Getenv("STACKHUB_BACKUP_PASSWORD")
+		}
+		if req.URL == "" || req.Password == "" {
+			return fmt.Errorf("give the repository with --from and its password with --password (or STACKHUB_BACKUP_PASSWORD)")
+		}
+		p := &adminapi.ProgressPrinter{W: c.OutOrStdout()}
+		_, err := adminClient(c).RestoreBox(req, p.Print)
+		return err
+	}
 }
 
 func backupCommand(cmd *cobra.Command) {
@@ -78,6 +111,12 @@ func backupCommand(cmd *cobra.Command) {
 		},
 	}
 	cmd.AddCommand(initCmd, show)
+	cmd.Args = cobra.NoArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		p := &adminapi.ProgressPrinter{W: c.OutOrStdout()}
+		_, err := adminClient(c).BackupBox(p.Print)
+		return err
+	}
 }
 
 // addAppBackupCommands adds backup, backups, restore, clone and update to

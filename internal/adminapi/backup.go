@@ -9,6 +9,8 @@ package adminapi
 //	POST   /stackhub/apps/{id}/restore            RestoreRequest → events
 //	POST   /stackhub/apps/{id}/clone              CloneRequest → events
 //	POST   /stackhub/apps/{id}/update             UpdateRequest → events
+//	POST   /stackhub/backup                       the whole box: every app and the platform state → events
+//	POST   /stackhub/restore                      RepositoryRequest (password required): the whole box back → events
 
 import (
 	"context"
@@ -64,6 +66,24 @@ type UpdateRequest struct {
 // serveBackup answers the routes above; it reports whether it did.
 func (s *server) serveBackup(w http.ResponseWriter, r *http.Request, p *platform.Platform, parts []string) bool {
 	switch {
+	case len(parts) == 1 && parts[0] == "backup" && r.Method == http.MethodPost:
+		stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
+			_, err := p.BackupBox(ctx, progress)
+			return err
+		})
+	case len(parts) == 1 && parts[0] == "restore" && r.Method == http.MethodPost:
+		var req RepositoryRequest
+		if !decodeOptional(w, r, &req) {
+			return true
+		}
+		if req.URL == "" || req.Password == "" {
+			writeError(w, 400, errors.New("restore: give the repository (--from) and its password (--password)"))
+			return true
+		}
+		stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
+			_, err := p.RestoreBox(ctx, backup.Repo{URL: req.URL, SFTPCommand: req.SFTPCommand, Env: req.Env, Password: req.Password}, progress)
+			return err
+		})
 	case len(parts) == 2 && parts[0] == "backup" && parts[1] == "repository":
 		s.repository(w, r, p)
 	case len(parts) == 3 && parts[0] == "apps" && parts[2] == "backups" && r.Method == http.MethodGet:

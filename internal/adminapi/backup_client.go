@@ -45,3 +45,13 @@ func (c Client) Clone(id string, req CloneRequest, on func(appctl.Event)) (appct
 func (c Client) Update(id string, req UpdateRequest, on func(appctl.Event)) (appctl.Event, error) {
 	return c.events(http.MethodPost, "/stackhub/apps/"+url.PathEscape(id)+"/update", req, on)
 }
+
+// BackupBox backs up every app and the platform state.
+func (c Client) BackupBox(on func(appctl.Event)) (appctl.Event, error) {
+	return c.events(http.MethodPost, "/stackhub/backup", nil, on)
+}
+
+// RestoreBox brings a whole box back from a repository.
+func (c Client) RestoreBox(req RepositoryRequest, on func(appctl.Event)) (appctl.Event, error) {
+	return c.events(http.MethodPost, "/stackhub/restore", req, on)
+}
