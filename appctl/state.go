@@ -110,6 +110,8 @@ type AppStatus struct {
 	Update *UpdateInfo `json:"update,omitempty"`
 	// LastBackup is the outcome of the app's last backup (updates.go).
 	LastBackup *BackupStatus `json:"last_backup,omitempty"`
+	// Schedule is the app's backup schedule, when it has one (schedule.go).
+	Schedule *Schedule `json:"schedule,omitempty"`
 }
 
 // ContainerStatus is one container of an app.

@@ -57,6 +57,9 @@ func (m *Manager) decorate(st *AppStatus) {
 		st.LastBackup = &bs
 	}
 	st.Update = m.updateFor(st.Record)
+	if s, ok := m.GetSchedule(st.ID); ok {
+		st.Schedule = &s
+	}
 }
 
 func (m *Manager) updateFor(rec Record) *UpdateInfo {

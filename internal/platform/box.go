@@ -211,3 +211,21 @@ func keysOf(m map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// runSchedules runs the due backups and automatic updates once a minute
+// until ctx ends.
+func (p *Platform) runSchedules(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			p.Apps.RunSchedules(ctx, now, func(ctx context.Context) error {
+				_, err := p.BackupBox(ctx, func(appctl.Event) {})
+				return err
+			})
+		}
+	}
+}

@@ -203,6 +203,7 @@ func (p *Platform) Start() {
 		p.stop = cancel
 		go p.Auth.Run(ctx, func(format string, args ...any) { p.Log.Sugar().Infof(format, args...) })
 		go p.refreshStores(ctx)
+		go p.runSchedules(ctx) // backups and automatic updates: box.go
 	})
 }
 
