@@ -220,4 +220,3 @@ func (m *Manager) autoUpdate(ctx context.Context, rec Record, s *Schedule) {
 		m.db.Put(scheduleKey(rec.ID), cur)
 	}
 }
-
