@@ -110,7 +110,16 @@ func backupCommand(cmd *cobra.Command) {
 			return nil
 		},
 	}
-	cmd.AddCommand(initCmd, show)
+	boxSched := &cobra.Command{
+		Use:   "schedule [--daily HH:MM] [--keep-daily N …] | --off",
+		Short: "Back the whole box up every day",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runSchedule(c, appctl.BoxSchedule)
+		},
+	}
+	scheduleFlags(boxSched, false)
+	cmd.AddCommand(initCmd, show, boxSched)
 	cmd.Args = cobra.NoArgs
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		p := &adminapi.ProgressPrinter{W: c.OutOrStdout()}
@@ -201,7 +210,57 @@ func addAppBackupCommands(cmd *cobra.Command, printer func(*cobra.Command) func(
 	}
 	update.Flags().String("to", "", "the version to update to (the store's current version by default)")
 	update.Flags().String("from", "", "update your own app from this folder or compose file")
-	cmd.AddCommand(bk, list, restore, clone, update)
+	sched := &cobra.Command{
+		Use:   "schedule <app> [--daily HH:MM] [--keep-daily N …] [--auto-update --window HH:MM-HH:MM] | --off",
+		Short: "Back an app up every day (opt-in), keep a number of snapshots, and update it by itself if asked",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runSchedule(c, args[0])
+		},
+	}
+	scheduleFlags(sched, true)
+	cmd.AddCommand(bk, list, restore, clone, update, sched)
+}
+
+func scheduleFlags(c *cobra.Command, app bool) {
+	c.Flags().String("daily", "03:00", "the local time of the daily backup")
+	c.Flags().Int("keep-daily", 7, "daily snapshots kept")
+	c.Flags().Int("keep-weekly", 4, "weekly snapshots kept")
+	c.Flags().Int("keep-monthly", 6, "monthly snapshots kept")
+	c.Flags().Bool("off", false, "remove the schedule")
+	if app {
+		c.Flags().Bool("auto-update", false, "update the app by itself when its store has a newer version (after a backup)")
+		c.Flags().String("window", "02:00-05:00", "when automatic updates may run, local time")
+	}
+}
+
+func runSchedule(c *cobra.Command, id string) error {
+	client := adminClient(c)
+	if off, _ := c.Flags().GetBool("off"); off {
+		_, err := client.SetSchedule(id, nil)
+		if err == nil {
+			fmt.Fprintln(c.OutOrStdout(), "Schedule removed.")
+		}
+		return err
+	}
+	s := &appctl.Schedule{}
+	s.Daily, _ = c.Flags().GetString("daily")
+	s.Retention.Daily, _ = c.Flags().GetInt("keep-daily")
+	s.Retention.Weekly, _ = c.Flags().GetInt("keep-weekly")
+	s.Retention.Monthly, _ = c.Flags().GetInt("keep-monthly")
+	if c.Flags().Lookup("auto-update") != nil {
+		s.AutoUpdate, _ = c.Flags().GetBool("auto-update")
+		s.Window, _ = c.Flags().GetString("window")
+	}
+	out, err := client.SetSchedule(id, s)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.OutOrStdout(), "Backed up daily at %s; kept: %d daily, %d weekly, %d monthly.\n", out.Daily, out.Retention.Daily, out.Retention.Weekly, out.Retention.Monthly)
+	if out.AutoUpdate {
+		fmt.Fprintf(c.OutOrStdout(), "Updates by itself between %s when its store has a newer version (never without a backup).\n", out.Window)
+	}
+	return nil
 }
 
 // listNote is the NOTE column of `apps list`: recovery's note, a failed

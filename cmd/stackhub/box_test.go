@@ -56,6 +56,19 @@ func TestWholeBoxBackupAndRestore(t *testing.T) {
 	if again := a.mustCLI("backup", "show"); strings.Contains(again, password) {
 		t.Errorf("the password is shown again:\n%s", again)
 	}
+	// An update through the CLI: backup first, then the new version; its
+	// report says how long the app was down.
+	out = a.mustCLI("apps", "update", "keeper", "--from", "testdata/keeper-v2")
+	if !strings.Contains(out, "updated from 1 to 2") || !strings.Contains(out, "unreachable for") {
+		t.Errorf("apps update said:\n%s", out)
+	}
+	if out := a.mustCLI("apps", "backups", "keeper"); !strings.Contains(out, "pre-update") {
+		t.Errorf("apps backups does not list the pre-update backup:\n%s", out)
+	}
+	if out := a.mustCLI("apps", "schedule", "keeper", "--daily", "04:30"); !strings.Contains(out, "daily at 04:30") {
+		t.Errorf("apps schedule said:\n%s", out)
+	}
+	a.mustCLI("backup", "schedule")
 	out = a.mustCLI("backup")
 	if !strings.Contains(out, "the box is backed up: 1 apps") {
 		t.Errorf("stackhub backup said:\n%s", out)

@@ -9,6 +9,8 @@ package adminapi
 //	POST   /stackhub/apps/{id}/restore            RestoreRequest → events
 //	POST   /stackhub/apps/{id}/clone              CloneRequest → events
 //	POST   /stackhub/apps/{id}/update             UpdateRequest → events
+//	GET|PUT|DELETE /stackhub/apps/{id}/schedule   the app's backup schedule and automatic updates (appctl.Schedule)
+//	GET|PUT|DELETE /stackhub/backup/schedule      the whole box's backup schedule
 //	POST   /stackhub/backup                       the whole box: every app and the platform state → events
 //	POST   /stackhub/restore                      RepositoryRequest (password required): the whole box back → events
 
@@ -84,6 +86,10 @@ func (s *server) serveBackup(w http.ResponseWriter, r *http.Request, p *platform
 			_, err := p.RestoreBox(ctx, backup.Repo{URL: req.URL, SFTPCommand: req.SFTPCommand, Env: req.Env, Password: req.Password}, progress)
 			return err
 		})
+	case len(parts) == 2 && parts[0] == "backup" && parts[1] == "schedule":
+		s.schedule(w, r, p, appctl.BoxSchedule)
+	case len(parts) == 3 && parts[0] == "apps" && parts[2] == "schedule" && r.Method != http.MethodPost:
+		s.schedule(w, r, p, parts[1])
 	case len(parts) == 2 && parts[0] == "backup" && parts[1] == "repository":
 		s.repository(w, r, p)
 	case len(parts) == 3 && parts[0] == "apps" && parts[2] == "backups" && r.Method == http.MethodGet:
@@ -240,4 +246,35 @@ func isBackupError(err error) bool {
 		}
 	}
 	return false
+}
+
+func (s *server) schedule(w http.ResponseWriter, r *http.Request, p *platform.Platform, id string) {
+	switch r.Method {
+	case http.MethodGet:
+		sc, ok := p.Apps.GetSchedule(id)
+		if !ok {
+			writeError(w, 404, fmt.Errorf("no backup schedule for %s: set one with `stackhub apps schedule %s --daily 03:00`", id, id))
+			return
+		}
+		writeJSON(w, sc)
+	case http.MethodPut:
+		var sc appctl.Schedule
+		if !decodeOptional(w, r, &sc) {
+			return
+		}
+		out, err := p.Apps.SetSchedule(id, &sc)
+		if err != nil {
+			writeError(w, statusOf(err), err)
+			return
+		}
+		writeJSON(w, out)
+	case http.MethodDelete:
+		if _, err := p.Apps.SetSchedule(id, nil); err != nil {
+			writeError(w, statusOf(err), err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		writeError(w, 405, errors.New("use GET, PUT or DELETE"))
+	}
 }

@@ -55,3 +55,17 @@ func (c Client) BackupBox(on func(appctl.Event)) (appctl.Event, error) {
 func (c Client) RestoreBox(req RepositoryRequest, on func(appctl.Event)) (appctl.Event, error) {
 	return c.events(http.MethodPost, "/stackhub/restore", req, on)
 }
+
+// SetSchedule sets the backup schedule of an app, or of the box under
+// appctl.BoxSchedule; nil removes it.
+func (c Client) SetSchedule(id string, s *appctl.Schedule) (appctl.Schedule, error) {
+	uri := "/stackhub/apps/" + url.PathEscape(id) + "/schedule"
+	if id == appctl.BoxSchedule {
+		uri = "/stackhub/backup/schedule"
+	}
+	var out appctl.Schedule
+	if s == nil {
+		return out, c.call(http.MethodDelete, uri, nil, nil)
+	}
+	return out, c.call(http.MethodPut, uri, s, &out)
+}
