@@ -54,6 +54,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(MAKE) bench-dns
 	$(MAKE) bench-gate
+	$(MAKE) bench-backup
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
@@ -80,3 +81,12 @@ bench-dns:
 bench-gate:
 	@out=$$(mktemp); STACKHUB_BENCH_GATE=1 $(GO) test -count=1 -run '^TestBenchGate$$' -v ./cmd/stackhub >$$out 2>&1; st=$$?; \
 	  if [ $$st = 0 ]; then grep '^bench-gate' $$out; else cat $$out; fi; rm -f $$out; exit $$st
+
+# StackHub's backup of an app with 1 GB of mixed files (first, then
+# incremental after 1% of the files changed) vs the plain `restic backup`
+# CLI on the same folder in the same run, and the downtime of updates of the
+# two-service test app. Settings: BENCH_BACKUP_MB (1024).
+.PHONY: bench-backup
+bench-backup:
+	@out=$$(mktemp); STACKHUB_BENCH_BACKUP=1 $(GO) test -count=1 -timeout 30m -run '^TestBenchBackup$$' -v ./appctl >$$out 2>&1; st=$$?; \
+	  if [ $$st = 0 ]; then grep '^bench-backup' $$out; else cat $$out; fi; rm -f $$out; exit $$st

@@ -176,8 +176,8 @@ func (m *Manager) Backup(ctx context.Context, id, reason string, progress func(E
 
 // backupLocked backs rec's app up; the caller holds its lock. A running app
 // is running again when it returns, whatever happened.
-func (m *Manager) backupLocked(ctx context.Context, rec *Record, reason string, progress func(Event)) (BackupResult, error) {
-	res := BackupResult{App: rec.ID}
+func (m *Manager) backupLocked(ctx context.Context, rec *Record, reason string, progress func(Event)) (res BackupResult, err error) {
+	res.App = rec.ID
 	repo, err := m.backupRepo()
 	if err != nil {
 		return res, err
@@ -231,6 +231,7 @@ func (m *Manager) backupLocked(ctx context.Context, rec *Record, reason string, 
 			return res, fmt.Errorf("stop for the snapshot: %w", err)
 		}
 		res.Stopped = true
+		// Named results: the downtime is known once the app is back.
 		defer func() {
 			m.restartAfterBackup(context.WithoutCancel(ctx), rec, progress)
 			res.Downtime = time.Since(stopped)
