@@ -3,9 +3,11 @@ package appctl
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -427,5 +429,43 @@ func TestUpdateNeedsABackup(t *testing.T) {
 	st, _ := h.m.Status(ctx, "keep")
 	if st.Version != "1" || st.Health != "running" {
 		t.Errorf("after the refused update: %s %s", st.Version, st.Health)
+	}
+}
+
+// TestBackupOntoAFullDisk: a repository on a 2 MB tmpfs cannot take the
+// app's 6 MB; the error says the disk is full, and the app runs on with
+// its data.
+func TestBackupOntoAFullDisk(t *testing.T) {
+	needRestic(t)
+	if os.Getuid() != 0 {
+		dockertest.Unavailable(t, "root (to mount a small tmpfs)", fmt.Errorf("uid %d", os.Getuid()))
+	}
+	h := newHarness(t)
+	ctx := context.Background()
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	h.configureRepo(t, filepath.Join(mnt, "repo"))
+	h.installKeep(t, "keep", keepApp(h.keepImage(t), "1", ""))
+	big := make([]byte, 6<<20)
+	rand.Read(big)
+	if err := os.WriteFile(h.dataFile("keep", "big.bin"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.m.Backup(ctx, "keep", "", nil)
+	if !errors.Is(err, backup.ErrNoSpace) || !strings.Contains(err.Error(), "free space") {
+		t.Fatalf("backup onto a full disk: %v", err)
+	}
+	st, _ := h.m.Status(ctx, "keep")
+	if st.Health != "running" || st.LastBackup == nil || st.LastBackup.Error == "" {
+		t.Errorf("after the failed backup: %s, last backup %+v", st.Health, st.LastBackup)
+	}
+	if got, _ := os.ReadFile(h.dataFile("keep", "big.bin")); !bytes.Equal(got, big) {
+		t.Error("the app's data changed")
+	}
+	if got := h.get(t, "keep.test.localhost", "/"); !strings.HasPrefix(got, "hello") {
+		t.Errorf("the app answers %q", got)
 	}
 }
