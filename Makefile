@@ -36,7 +36,7 @@ deps:
 	  else echo "Chromium is needed by the browser test: sudo apt-get install -y chromium"; fi; }
 	@# restic (the backup engine) and sshd (the SFTP repository of the backup tests).
 	@{ command -v restic >/dev/null && test -x /usr/sbin/sshd; } || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y restic openssh-server; \
-	  else echo "restic and openssh-server are needed: sudo apt-get install -y restic openssh-server"; exit 1; fi; }
+	  else echo "restic (the backup engine) and openssh-server (for the backup tests) are missing: sudo apt-get install -y restic openssh-server"; fi; }
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
