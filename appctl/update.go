@@ -122,6 +122,8 @@ func (m *Manager) Update(ctx context.Context, app stores.App, progress func(Even
 	next.MainSvc, next.MainPort, next.MainScheme = app.MainService, app.MainPort, app.MainScheme
 	next.Compose, next.Files, next.Seed, next.Values, next.Secrets = app.Compose, app.Files, app.Seed, values, secrets
 	next.Note, next.Error = "", ""
+	// An update brings the app up: a stopped app is running afterwards.
+	next.Running = true
 
 	// a. The backup: without one there is no way back, so no update.
 	op := &opRecord{Kind: "update", Old: old, Started: time.Now().UTC()}
