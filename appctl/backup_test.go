@@ -469,3 +469,31 @@ func TestBackupOntoAFullDisk(t *testing.T) {
 		t.Errorf("the app answers %q", got)
 	}
 }
+
+// TestRestoreOfAStoppedApp: the restored app is checked healthy, then
+// stays stopped as it was.
+func TestRestoreOfAStoppedApp(t *testing.T) {
+	needRestic(t)
+	h := newHarness(t)
+	ctx := context.Background()
+	h.configureRepo(t, filepath.Join(t.TempDir(), "repo"))
+	h.installKeep(t, "keep", keepApp(h.keepImage(t), "1", ""))
+	writeString(t, h.dataFile("keep", "note.txt"), "saved")
+	if _, err := h.m.Backup(ctx, "keep", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.m.Stop(ctx, "keep", nil); err != nil {
+		t.Fatal(err)
+	}
+	writeString(t, h.dataFile("keep", "note.txt"), "changed")
+	if _, err := h.m.Restore(ctx, "keep", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := h.m.Status(ctx, "keep")
+	if st.Running || st.Health != "stopped" {
+		t.Errorf("after restoring a stopped app: running %v, %s", st.Running, st.Health)
+	}
+	if got := readString(t, h.dataFile("keep", "note.txt")); got != "saved" {
+		t.Errorf("note.txt = %q", got)
+	}
+}

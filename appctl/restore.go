@@ -178,6 +178,12 @@ func (m *Manager) Restore(ctx context.Context, id, snap string, progress func(Ev
 	}
 	res.Downtime = time.Since(stopped)
 	failpoint("restore-before-done")
+	if !rec.Running {
+		// It was checked healthy; it goes back to the stopped state it had.
+		m.stopApp(ctx, &restored, progress)
+		restored.Running = false
+		m.db.Put(recordKey(id), restored)
+	}
 	m.finishOp(id, op)
 	progress(Event{Phase: PhaseDone, Status: "restored", URL: restored.URL,
 		Message: fmt.Sprintf("%s restored from snapshot %s of %s; it was down %s", id, short(s.ID), s.Time.Format(time.RFC3339), res.Downtime.Round(time.Millisecond))})
