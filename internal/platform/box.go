@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/backup"
 	"github.com/stackhub/stackhub/internal/kv"
@@ -226,6 +228,20 @@ func (p *Platform) runSchedules(ctx context.Context) {
 				_, err := p.BackupBox(ctx, func(appctl.Event) {})
 				return err
 			})
+		}
+	}
+}
+
+// logUpdates says, after a store refresh, which installed apps the stores
+// now have a newer version of (`apps list` and the portal show them too).
+func (p *Platform) logUpdates(ctx context.Context) {
+	apps, err := p.Apps.List(ctx)
+	if err != nil {
+		return
+	}
+	for _, a := range apps {
+		if a.Update != nil {
+			p.Log.Info("update available", zap.String("app", a.ID), zap.String("from", a.Update.From), zap.String("to", a.Update.To), zap.String("store", a.Update.Store))
 		}
 	}
 }

@@ -223,6 +223,7 @@ func (p *Platform) refreshStores(ctx context.Context) {
 			if err := p.Catalog.Refresh(ctx); err != nil {
 				p.Log.Warn("refresh stores", zap.Error(err))
 			}
+			p.logUpdates(ctx) // box.go
 		}
 	}
 }
