@@ -41,6 +41,9 @@ deps:
 	@# Chromium for the browser sign-in test (skipped without it, except in CI).
 	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	  else echo "Chromium is needed by the browser test: sudo apt-get install -y chromium"; fi; }
+	@# restic (the backup engine) and sshd (the SFTP repository of the backup tests).
+	@{ command -v restic >/dev/null && test -x /usr/sbin/sshd; } || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y restic openssh-server; \
+	  else echo "restic (the backup engine) and openssh-server (for the backup tests) are missing: sudo apt-get install -y restic openssh-server"; fi; }
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
@@ -63,6 +66,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(MAKE) bench-dns
 	$(MAKE) bench-gate
+	$(MAKE) bench-backup
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
@@ -89,3 +93,12 @@ bench-dns:
 bench-gate:
 	@out=$$(mktemp); STACKHUB_BENCH_GATE=1 $(GO) test -count=1 -run '^TestBenchGate$$' -v ./cmd/stackhub >$$out 2>&1; st=$$?; \
 	  if [ $$st = 0 ]; then grep '^bench-gate' $$out; else cat $$out; fi; rm -f $$out; exit $$st
+
+# StackHub's backup of an app with 1 GB of mixed files (first, then
+# incremental after 1% of the files changed) vs the plain `restic backup`
+# CLI on the same folder in the same run, and the downtime of updates of the
+# two-service test app. Settings: BENCH_BACKUP_MB (1024).
+.PHONY: bench-backup
+bench-backup:
+	@out=$$(mktemp); STACKHUB_BENCH_BACKUP=1 $(GO) test -count=1 -timeout 30m -run '^TestBenchBackup$$' -v ./appctl >$$out 2>&1; st=$$?; \
+	  if [ $$st = 0 ]; then grep '^bench-backup' $$out; else cat $$out; fi; rm -f $$out; exit $$st

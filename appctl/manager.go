@@ -121,6 +121,8 @@ type Manager struct {
 
 	stop context.CancelFunc
 	done sync.WaitGroup
+
+	ext extensions // backups and updates (updates.go)
 }
 
 // New connects to the Docker Engine. Call Reconcile (or Run) to bring apps
@@ -682,6 +684,7 @@ func (m *Manager) status(ctx context.Context, rec Record) AppStatus {
 	st := AppStatus{Record: rec}
 	st.Record.Compose, st.Record.Files, st.Record.Validated = nil, nil, nil
 	st.Record.Values = redact(rec.Values, rec.Secrets)
+	m.decorate(&st)
 	cs, err := m.engine.Ps(ctx, rec.Project)
 	if err != nil {
 		st.Health = "unknown: " + err.Error()

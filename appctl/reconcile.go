@@ -39,6 +39,9 @@ func (m *Manager) Close() {
 
 // Reconcile moves every app to its recorded desired state.
 func (m *Manager) Reconcile(ctx context.Context) {
+	// Restores and updates a crash interrupted go back to the state before
+	// them first (restore.go, update.go).
+	m.recoverOps(ctx)
 	recs, err := m.records()
 	if err != nil {
 		m.log.Error("reconcile: read app records", zap.Error(err))

@@ -116,6 +116,12 @@ type AppStatus struct {
 	Containers []ContainerStatus `json:"containers,omitempty"`
 	// Health sums the containers up: running, stopped, partial, missing …
 	Health string `json:"health"`
+	// Update is set when the app's store has a newer version (updates.go).
+	Update *UpdateInfo `json:"update,omitempty"`
+	// LastBackup is the outcome of the app's last backup (updates.go).
+	LastBackup *BackupStatus `json:"last_backup,omitempty"`
+	// Schedule is the app's backup schedule, when it has one (schedule.go).
+	Schedule *Schedule `json:"schedule,omitempty"`
 }
 
 // ContainerStatus is one container of an app.

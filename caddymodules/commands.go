@@ -161,7 +161,7 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "APP\tSTATE\tHEALTH\tURL\tNOTE")
 			for _, a := range l.Apps {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Health, a.Describe(a.URL), a.Note)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Health, a.Describe(a.URL), listNote(a))
 			}
 			tw.Flush()
 			if len(l.Orphans) > 0 {
@@ -250,6 +250,7 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 	cmd.AddCommand(install, list, info,
 		op("start", "Start a stopped app"), op("stop", "Stop an app (its data and address stay)"),
 		op("restart", "Restart an app's containers"), logs, remove)
+	addAppBackupCommands(cmd, printer) // backup_commands.go
 }
 
 func accessOf(p registry.Policy) string {

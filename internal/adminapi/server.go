@@ -89,6 +89,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	path := strings.Trim(strings.TrimPrefix(r.URL.Path, "/stackhub"), "/")
 	parts := strings.Split(path, "/")
+	if s.serveBackup(w, r, p, parts) { // backups, restores, clones, updates: backup.go
+		return
+	}
 	switch {
 	case path == "apps" && r.Method == http.MethodGet:
 		list, err := p.Apps.List(r.Context())
@@ -285,6 +288,8 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	case errors.As(err, &im):
 		return http.StatusFailedDependency
+	case isBackupError(err):
+		return backupStatus(err)
 	}
 	return http.StatusInternalServerError
 }

@@ -191,6 +191,11 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 		db.Close()
 		return nil, fmt.Errorf("stackhub: %w", err)
 	}
+	// `apps list` compares each app with its store's current version.
+	p.Apps.SetUpdateSource(func(store, id string) (stores.App, bool) {
+		a, err := p.Catalog.Find(store + "/" + id)
+		return a, err == nil
+	})
 	return p, nil
 }
 
@@ -204,6 +209,7 @@ func (p *Platform) Start() {
 		p.stop = cancel
 		go p.Auth.Run(ctx, func(format string, args ...any) { p.Log.Sugar().Infof(format, args...) })
 		go p.refreshStores(ctx)
+		go p.runSchedules(ctx) // backups and automatic updates: box.go
 	})
 }
 
@@ -223,6 +229,7 @@ func (p *Platform) refreshStores(ctx context.Context) {
 			if err := p.Catalog.Refresh(ctx); err != nil {
 				p.Log.Warn("refresh stores", zap.Error(err))
 			}
+			p.logUpdates(ctx) // box.go
 		}
 	}
 }

@@ -33,7 +33,12 @@ import (
 
 func main() {
 	probe := flag.String("probe", "", "exit 0 when this URL answers 2xx")
+	dump := flag.String("dump", "", "print this file and exit (versions.go)")
+	load := flag.String("load", "", "write standard input to this file and exit (versions.go)")
 	flag.Parse()
+	if fileModes(*dump, *load) {
+		return
+	}
 	if *probe != "" {
 		c := http.Client{Timeout: 3 * time.Second}
 		resp, err := c.Get(*probe)
@@ -45,6 +50,7 @@ func main() {
 	name := envOr("NAME", "testapp")
 	dataDir := envOr("DATA_DIR", "/data")
 	backend := os.Getenv("BACKEND")
+	migrate(dataDir)
 	var mu sync.Mutex
 	incr := func() (int, error) {
 		mu.Lock()
@@ -65,7 +71,13 @@ func main() {
 		fmt.Fprintf(w, "hello from %s at %s\n", name, r.URL.RequestURI())
 	})
 	mux.HandleFunc("/dial", dial)
-	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		if healthFails() {
+			http.Error(w, "broken on purpose (FAIL_HEALTH)", 503)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
 	mux.HandleFunc("/headers", func(w http.ResponseWriter, r *http.Request) {
 		h := map[string]any{"headers": r.Header, "host": r.Host, "uri": r.RequestURI}
 		w.Header().Set("Content-Type", "application/json")

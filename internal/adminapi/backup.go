@@ -1,0 +1,280 @@
+package adminapi
+
+// Backups, restores, clones and updates of apps, and the backup repository:
+//
+//	GET    /stackhub/backup/repository            the repository (no password)
+//	POST   /stackhub/backup/repository            set it up (RepositoryRequest) → RepositoryAnswer, password shown once
+//	POST   /stackhub/apps/{id}/backup             back up now → events
+//	GET    /stackhub/apps/{id}/backups            the app's snapshots
+//	POST   /stackhub/apps/{id}/restore            RestoreRequest → events
+//	POST   /stackhub/apps/{id}/clone              CloneRequest → events
+//	POST   /stackhub/apps/{id}/update             UpdateRequest → events
+//	GET|PUT|DELETE /stackhub/apps/{id}/schedule   the app's backup schedule and automatic updates (appctl.Schedule)
+//	GET|PUT|DELETE /stackhub/backup/schedule      the whole box's backup schedule
+//	POST   /stackhub/backup                       the whole box: every app and the platform state → events
+//	POST   /stackhub/restore                      RepositoryRequest (password required): the whole box back → events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/stackhub/stackhub/appctl"
+	"github.com/stackhub/stackhub/backup"
+	"github.com/stackhub/stackhub/internal/platform"
+	"github.com/stackhub/stackhub/stores"
+)
+
+// RepositoryRequest sets the backup repository up. An empty Password makes
+// a new one (for a new repository); give the password of an existing
+// repository to use it (e.g. on a new machine).
+type RepositoryRequest struct {
+	URL         string            `json:"url"`
+	SFTPCommand string            `json:"sftp_command,omitempty"`
+	Env         map[string]string `json:"env,omitempty"`
+	Password    string            `json:"password,omitempty"`
+}
+
+// RepositoryAnswer describes the repository; Password is only in the
+// answer to its setup, once.
+type RepositoryAnswer struct {
+	URL         string `json:"url"`
+	SFTPCommand string `json:"sftp_command,omitempty"`
+	Password    string `json:"password,omitempty"`
+	Configured  bool   `json:"configured"`
+}
+
+// RestoreRequest names the snapshot to restore; empty: the latest.
+type RestoreRequest struct {
+	Snapshot string `json:"snapshot,omitempty"`
+}
+
+// CloneRequest asks for a copy of an app.
+type CloneRequest struct {
+	NewID     string `json:"new_id"`
+	Snapshot  string `json:"snapshot,omitempty"`
+	Subdomain string `json:"subdomain,omitempty"`
+}
+
+// UpdateRequest asks for an update: to the store's version (To, when set,
+// must be it), or to the user's own app folder sent whole (Local).
+type UpdateRequest struct {
+	To    string    `json:"to,omitempty"`
+	Local *LocalApp `json:"local,omitempty"`
+}
+
+// serveBackup answers the routes above; it reports whether it did.
+func (s *server) serveBackup(w http.ResponseWriter, r *http.Request, p *platform.Platform, parts []string) bool {
+	switch {
+	case len(parts) == 1 && parts[0] == "backup" && r.Method == http.MethodPost:
+		stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
+			_, err := p.BackupBox(ctx, progress)
+			return err
+		})
+	case len(parts) == 1 && parts[0] == "restore" && r.Method == http.MethodPost:
+		var req RepositoryRequest
+		if !decodeOptional(w, r, &req) {
+			return true
+		}
+		if req.URL == "" || req.Password == "" {
+			writeError(w, 400, errors.New("restore: give the repository (--from) and its password (--password)"))
+			return true
+		}
+		stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
+			_, err := p.RestoreBox(ctx, backup.Repo{URL: req.URL, SFTPCommand: req.SFTPCommand, Env: req.Env, Password: req.Password}, progress)
+			return err
+		})
+	case len(parts) == 2 && parts[0] == "backup" && parts[1] == "schedule":
+		s.schedule(w, r, p, appctl.BoxSchedule)
+	case len(parts) == 3 && parts[0] == "apps" && parts[2] == "schedule" && r.Method != http.MethodPost:
+		s.schedule(w, r, p, parts[1])
+	case len(parts) == 2 && parts[0] == "backup" && parts[1] == "repository":
+		s.repository(w, r, p)
+	case len(parts) == 3 && parts[0] == "apps" && parts[2] == "backups" && r.Method == http.MethodGet:
+		snaps, err := p.Apps.Backups(r.Context(), parts[1])
+		if err != nil {
+			writeError(w, backupStatus(err), err)
+			return true
+		}
+		writeJSON(w, snaps)
+	case len(parts) == 3 && parts[0] == "apps" && r.Method == http.MethodPost:
+		id := parts[1]
+		switch parts[2] {
+		case "backup":
+			stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
+				_, err := p.Apps.Backup(ctx, id, "manual", progress)
+				return err
+			})
+		case "restore":
+			var req RestoreRequest
+			if !decodeOptional(w, r, &req) {
+				return true
+			}
+			stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
+				_, err := p.Apps.Restore(ctx, id, req.Snapshot, progress)
+				return err
+			})
+		case "clone":
+			var req CloneRequest
+			if !decodeOptional(w, r, &req) {
+				return true
+			}
+			stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
+				_, err := p.Apps.Clone(ctx, id, req.NewID, appctl.CloneOptions{Snapshot: req.Snapshot, Subdomain: req.Subdomain}, progress)
+				return err
+			})
+		case "update":
+			var req UpdateRequest
+			if !decodeOptional(w, r, &req) {
+				return true
+			}
+			app, err := updateTarget(r.Context(), p, id, req)
+			if err != nil {
+				writeError(w, backupStatus(err), err)
+				return true
+			}
+			stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
+				_, err := p.Apps.Update(ctx, app, progress)
+				return err
+			})
+		default:
+			return false
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.ContentLength == 0 {
+		return true
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<20)).Decode(v); err != nil {
+		writeError(w, 400, fmt.Errorf("read request: %w", err))
+		return false
+	}
+	return true
+}
+
+// updateTarget is the app an update installs: the user's own folder, or
+// the store's current version of the installed app.
+func updateTarget(ctx context.Context, p *platform.Platform, id string, req UpdateRequest) (stores.App, error) {
+	st, err := p.Apps.Status(ctx, id)
+	if err != nil {
+		return stores.App{}, err
+	}
+	if req.Local != nil {
+		app := req.Local.App
+		app.Compose, app.Files = req.Local.Compose, req.Local.Files
+		app.ID = id
+		if app.Store == "" {
+			app.Store = st.Store
+		}
+		return app, nil
+	}
+	app, err := p.Catalog.Find(st.Store + "/" + id)
+	if err != nil {
+		return app, fmt.Errorf("%w: update %s: its store %q no longer has it: %v", appctl.ErrInvalid, id, st.Store, err)
+	}
+	if req.To != "" && req.To != app.Version {
+		return app, fmt.Errorf("%w: update %s: the store %s offers version %s, not %s", appctl.ErrInvalid, id, st.Store, app.Version, req.To)
+	}
+	if app.Version == st.Version && req.To == "" {
+		return app, fmt.Errorf("%w: %s is already at the store's version %s", appctl.ErrInvalid, id, app.Version)
+	}
+	return app, nil
+}
+
+func (s *server) repository(w http.ResponseWriter, r *http.Request, p *platform.Platform) {
+	keeper := p.Apps.BackupKeeper()
+	switch r.Method {
+	case http.MethodGet:
+		repo, err := keeper.Repo()
+		if errors.Is(err, backup.ErrNotConfigured) {
+			writeJSON(w, RepositoryAnswer{})
+			return
+		} else if err != nil {
+			writeError(w, 500, err)
+			return
+		}
+		writeJSON(w, RepositoryAnswer{URL: repo.URL, SFTPCommand: repo.SFTPCommand, Configured: true})
+	case http.MethodPost:
+		var req RepositoryRequest
+		if !decodeOptional(w, r, &req) {
+			return
+		}
+		repo := backup.Repo{URL: req.URL, SFTPCommand: req.SFTPCommand, Env: req.Env, Password: req.Password}
+		pw, err := keeper.Configure(r.Context(), repo)
+		if err != nil {
+			writeError(w, backupStatus(err), err)
+			return
+		}
+		ans := RepositoryAnswer{URL: req.URL, SFTPCommand: req.SFTPCommand, Configured: true}
+		if req.Password == "" {
+			ans.Password = pw // generated: shown this once
+		}
+		writeJSON(w, ans)
+	default:
+		writeError(w, 405, errors.New("use GET or POST"))
+	}
+}
+
+// backupStatus maps backup errors to HTTP statuses, then the others.
+func backupStatus(err error) int {
+	switch {
+	case errors.Is(err, backup.ErrNotConfigured), errors.Is(err, backup.ErrNoRestic):
+		return http.StatusFailedDependency
+	case errors.Is(err, backup.ErrNoSnapshot):
+		return http.StatusNotFound
+	case errors.Is(err, backup.ErrWrongPassword):
+		return http.StatusForbidden
+	case errors.Is(err, backup.ErrUnreachable), errors.Is(err, backup.ErrNoRepository):
+		return http.StatusBadGateway
+	case errors.Is(err, backup.ErrNoSpace):
+		return http.StatusInsufficientStorage
+	}
+	return statusOf(err)
+}
+
+func isBackupError(err error) bool {
+	for _, e := range []error{backup.ErrNotConfigured, backup.ErrNoRestic, backup.ErrNoSnapshot, backup.ErrWrongPassword, backup.ErrUnreachable, backup.ErrNoRepository, backup.ErrNoSpace} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *server) schedule(w http.ResponseWriter, r *http.Request, p *platform.Platform, id string) {
+	switch r.Method {
+	case http.MethodGet:
+		sc, ok := p.Apps.GetSchedule(id)
+		if !ok {
+			writeError(w, 404, fmt.Errorf("no backup schedule for %s: set one with `stackhub apps schedule %s --daily 03:00`", id, id))
+			return
+		}
+		writeJSON(w, sc)
+	case http.MethodPut:
+		var sc appctl.Schedule
+		if !decodeOptional(w, r, &sc) {
+			return
+		}
+		out, err := p.Apps.SetSchedule(id, &sc)
+		if err != nil {
+			writeError(w, statusOf(err), err)
+			return
+		}
+		writeJSON(w, out)
+	case http.MethodDelete:
+		if _, err := p.Apps.SetSchedule(id, nil); err != nil {
+			writeError(w, statusOf(err), err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		writeError(w, 405, errors.New("use GET, PUT or DELETE"))
+	}
+}
