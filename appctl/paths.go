@@ -217,7 +217,7 @@ func (m *Manager) checkContainment(p *types.Project, rec *Record) error {
 	// nested-mount): they are not a way out by themselves, only once a
 	// container swaps the inner folder for a link and Docker restarts the
 	// other container on its own.
-	nestedApproved := rec.ApprovedHazards || slices.Contains(rec.ApprovedHazardNames, NestedMountHazard)
+	nestedApproved := slices.Contains(rec.ApprovedHazardNames, NestedMountHazard) // by name only, not by --approve-hazards
 	for i, outer := range mounts {
 		if !outer.writable || resolved[i] == "" || nestedApproved {
 			continue
