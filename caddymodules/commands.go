@@ -150,7 +150,11 @@ func appsCommand(cmd *cobra.Command) {
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "APP\tSTATE\tHEALTH\tURL\tNOTE")
 			for _, a := range l.Apps {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Health, a.URL, a.Note)
+				note := a.Note
+				if a.Managed != "" {
+					note = strings.TrimSpace("managed by the config (" + a.Managed + ") " + note)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Health, a.URL, note)
 			}
 			tw.Flush()
 			if len(l.Orphans) > 0 {
@@ -172,6 +176,12 @@ func appsCommand(cmd *cobra.Command) {
 			w := c.OutOrStdout()
 			fmt.Fprintf(w, "App:      %s (%s)\nStore:    %s\nVersion:  %s\nURL:      %s\nState:    %s, %s\nAccess:   %s\nProject:  %s\n",
 				a.ID, a.Name, a.Store, a.Version, a.URL, a.State, a.Health, accessOf(a.Policy), a.Project)
+			if a.Managed != "" {
+				fmt.Fprintf(w, "Managed:  by the config, declared at %s (change its settings there)\n", a.Managed)
+			}
+			for _, d := range a.Domains {
+				fmt.Fprintf(w, "Domain:   %s%s\n", d.Name, map[bool]string{true: " (redirect)"}[d.Redirect])
+			}
 			if a.Note != "" {
 				fmt.Fprintf(w, "Note:     %s\n", a.Note)
 			}
@@ -233,6 +243,7 @@ func appsCommand(cmd *cobra.Command) {
 	cmd.AddCommand(install, list, info,
 		op("start", "Start a stopped app"), op("stop", "Stop an app (its data and address stay)"),
 		op("restart", "Restart an app's containers"), logs, remove)
+	cmd.AddCommand(domainCommand(), declaredCommand())
 }
 
 func accessOf(p registry.Policy) string {

@@ -66,6 +66,11 @@ func (rt Router) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	switch {
 	case !ok:
 		return page(w, http.StatusNotFound, "No app here", fmt.Sprintf("No app is installed at %s.", host), "Install one with `stackhub apps install APP`, or check the address.")
+	case e.Redirect != "":
+		// A redirect alias: to the app's main URL, same path and query.
+		w.Header().Set("Location", e.Redirect+r.URL.RequestURI())
+		w.WriteHeader(http.StatusPermanentRedirect)
+		return nil
 	case e.Upstream == "":
 		return page(w, http.StatusServiceUnavailable, "App stopped", fmt.Sprintf("The app %s is stopped.", e.App), fmt.Sprintf("Start it with `stackhub apps start %s`.", e.App))
 	}

@@ -123,6 +123,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
 			return op(ctx, parts[1], progress)
 		})
+	case (len(parts) == 3 || len(parts) == 4) && parts[0] == "apps" && parts[2] == "domains":
+		s.domains(w, r, p, parts)
+	case path == "declared" && r.Method == http.MethodGet:
+		writeJSON(w, p.Declared.Status())
 	case len(parts) == 3 && parts[0] == "apps" && parts[2] == "logs" && r.Method == http.MethodGet:
 		s.logs(w, r, p, parts[1])
 	case path == "dns/records" && r.Method == http.MethodGet:
@@ -253,6 +257,9 @@ func stream(w http.ResponseWriter, r *http.Request, op func(context.Context, fun
 func statusOf(err error) int {
 	var du *appctl.DockerUnreachableError
 	var im *appctl.ImageMissingError
+	if code, ok := managedStatus(err); ok {
+		return code
+	}
 	switch {
 	case errors.Is(err, appctl.ErrNotInstalled):
 		return http.StatusNotFound

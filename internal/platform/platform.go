@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/stackhub/stackhub/appctl"
+	"github.com/stackhub/stackhub/declare"
 	"github.com/stackhub/stackhub/dns"
 	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/kv"
@@ -52,6 +53,9 @@ type Config struct {
 	Stores []StoreConfig `json:"stores,omitempty"`
 	// StoreRefresh is how often stores are refreshed ("6h" by default).
 	StoreRefresh string `json:"store_refresh,omitempty"`
+	// Resolver is the DNS server ("host:port") asked when a custom domain
+	// is checked; empty: the system's resolver.
+	Resolver string `json:"resolver,omitempty"`
 }
 
 // StoreConfig is one app store, from the Caddyfile or added at run time.
@@ -130,7 +134,9 @@ type Platform struct {
 	// module writes them and the zone serves them. It lives here so that
 	// a challenge in flight survives a config reload.
 	ACME *dns.ACMEStore
-	Log  *zap.Logger
+	// Declared converges the box to the apps declared in the config.
+	Declared *declare.Converger
+	Log      *zap.Logger
 
 	startOnce sync.Once
 	stop      context.CancelFunc
@@ -185,6 +191,7 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 		db.Close()
 		return nil, fmt.Errorf("stackhub: %w", err)
 	}
+	p.Declared = declare.NewConverger(p.Apps, log.Named("declared"))
 	return p, nil
 }
 
@@ -295,6 +302,8 @@ func (p *Platform) Close() error {
 	if p.stop != nil {
 		p.stop()
 	}
+	p.Declared.Close()
+	p.Declared.Wait()
 	p.Apps.Close()
 	return p.DB.Close()
 }
