@@ -95,6 +95,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, AppList{Apps: list, Orphans: p.Apps.Orphans()})
 	case path == "apps" && r.Method == http.MethodPost:
 		s.install(w, r, p)
+	case (len(parts) == 3 || len(parts) == 4) && parts[0] == "apps" && parts[2] == "domains":
+		s.domains(w, r, p, parts)
+	case path == "declared" && r.Method == http.MethodGet:
+		writeJSON(w, p.Declared.Status())
 	case len(parts) == 2 && parts[0] == "apps" && r.Method == http.MethodGet:
 		st, err := p.Apps.Status(r.Context(), parts[1])
 		if err != nil {
@@ -123,10 +127,6 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
 			return op(ctx, parts[1], progress)
 		})
-	case (len(parts) == 3 || len(parts) == 4) && parts[0] == "apps" && parts[2] == "domains":
-		s.domains(w, r, p, parts)
-	case path == "declared" && r.Method == http.MethodGet:
-		writeJSON(w, p.Declared.Status())
 	case len(parts) == 3 && parts[0] == "apps" && parts[2] == "logs" && r.Method == http.MethodGet:
 		s.logs(w, r, p, parts[1])
 	case path == "dns/records" && r.Method == http.MethodGet:
