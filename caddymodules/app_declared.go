@@ -128,7 +128,7 @@ func unmarshalDeclaredApp(d *caddyfile.Dispenser) (declare.App, error) {
 		}
 	}
 	if a.From == "" && a.Path == "" {
-		return a, d.Errf("app %s: say what to install: `from STORE/APP` or `path FOLDER`", a.Name)
+		return a, fmt.Errorf("app %s: say what to install: `from STORE/APP` or `path FOLDER`, at %s:%d", a.Name, d.File(), a.Line)
 	}
 	return a, nil
 }

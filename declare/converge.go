@@ -25,7 +25,7 @@ type Manager interface {
 const (
 	ActionInstall   = "install"
 	ActionUpdate    = "update"
-	ActionAdopt     = "adopt"     // installed by hand, now declared as it is
+	ActionAdopt     = "adopt"     // as declared, but not (or elsewhere) marked managed: only the mark changes
 	ActionUnchanged = "unchanged" // as declared: not touched
 	ActionStop      = "stop"      // no longer declared: stopped, kept
 	ActionRemove    = "remove"    // no longer declared, and the config prunes
@@ -189,7 +189,9 @@ func (c *Converger) plan(j *job) ([]Step, map[string]appctl.Desired, error) {
 			switch {
 			case len(st.Changes) > 0:
 				st.Action = ActionUpdate
-			case rec.Managed == "":
+			case rec.Managed != d.Source:
+				// Installed by hand (or declared on another line now):
+				// as declared, so only the mark changes.
 				st.Action = ActionAdopt
 			default:
 				st.Action = ActionUnchanged
@@ -243,7 +245,7 @@ func (c *Converger) step(i int, st Step, d appctl.Desired, prune string) {
 		return
 	case ActionAdopt:
 		err = c.m.SetManaged(st.App, d.Source, "")
-		msg = "installed by hand and as declared: now managed by the config"
+		msg = "as declared: marked as managed by the config, not touched"
 	case ActionInstall, ActionUpdate:
 		c.setStep(i, func(s *Step) { s.State, s.Message = StateWorking, st.Action+" started" })
 		_, err = c.m.ApplyDeclared(ctx, d, progress)
