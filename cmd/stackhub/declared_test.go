@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -283,5 +284,41 @@ func TestDeclaredAppsFollowTheCaddyfile(t *testing.T) {
 	}
 	if !answers("alpha", "hello from hello two")() {
 		t.Errorf("alpha stopped answering")
+	}
+}
+
+// TestValidateChecksDeclarations runs `stackhub validate` and `stackhub
+// adapt` on Caddyfiles with declared apps (no StackHub running on the data
+// folder): a good file is valid, a mistake is refused with its file and line.
+func TestValidateChecksDeclarations(t *testing.T) {
+	in := newInstance(t, "localhost")
+	alpha := testApp(t, "alpha", "")
+	hostile := testApp(t, "hostile", "    privileged: true\n")
+	good := fmt.Sprintf("\t\tapp alpha {\n\t\t\tpath %s\n\t\t\tset GREETING {env.DECLARED_GREETING}\n\t\t}", alpha)
+	path := writeFile(t, "Caddyfile", declaredCaddyfile(in, good, "", ""))
+	validate := func() (string, error) {
+		cmd := exec.Command(binary(t, "stackhub"), "validate", "--config", path)
+		cmd.Env = append(os.Environ(), "DECLARED_GREETING=hi")
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	if out, err := validate(); err != nil || !strings.Contains(out, "Valid configuration") {
+		t.Fatalf("validate of a good file: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(binary(t, "stackhub"), "adapt", "--config", path).CombinedOutput(); err != nil || !strings.Contains(string(out), `"GREETING":"{env.DECLARED_GREETING}"`) {
+		t.Errorf("adapt: %v\n%s", err, out)
+	}
+	for _, bad := range []struct{ block, want string }{
+		{"app beta {\n\t\t\tfrom builtin/no-such-app\n\t\t}", "no-such-app"},
+		{"app beta {\n\t\t\tpath " + hostile + "\n\t\t}", "approve privileged"},
+		{"app beta {\n\t\t\tpath " + alpha + "\n\t\t\tsubdomain alpha\n\t\t}", "alpha.localhost is also an address"},
+	} {
+		text := declaredCaddyfile(in, good+"\n\t\t"+bad.block, "", "")
+		os.WriteFile(path, []byte(text), 0o644)
+		out, err := validate()
+		want := fmt.Sprintf("%s:%d", path, lineOf(t, text, "app beta"))
+		if err == nil || !strings.Contains(out, want) || !strings.Contains(out, bad.want) {
+			t.Errorf("validate with %q: err %v, want a refusal naming %s and %q:\n%s", bad.block, err, want, bad.want, out)
+		}
 	}
 }
