@@ -27,6 +27,19 @@ type Desired struct {
 	Domains []Domain
 	// Source says where the declaration is ("Caddyfile:12").
 	Source string
+	// SecretKeys are values read from placeholders ({file.…}, {env.…}):
+	// masked like secret fields wherever settings are shown.
+	SecretKeys []string
+}
+
+// addSecrets adds keys to secrets, each once.
+func addSecrets(secrets []string, keys ...string) []string {
+	for _, k := range keys {
+		if !slices.Contains(secrets, k) {
+			secrets = append(secrets, k)
+		}
+	}
+	return secrets
 }
 
 func (d Desired) host(domain string) string {
@@ -232,6 +245,7 @@ func (m *Manager) ApplyDeclared(ctx context.Context, d Desired, progress func(Ev
 		rec, err = m.get(id)
 		if err == nil {
 			rec.Managed, rec.Domains = d.Source, d.Domains
+			rec.Secrets = addSecrets(rec.Secrets, d.SecretKeys...)
 			if err = m.db.Put(recordKey(id), rec); err == nil {
 				m.republish(&rec)
 			}
@@ -255,11 +269,7 @@ func (m *Manager) ApplyDeclared(ctx context.Context, d Desired, progress func(Ev
 	if err != nil {
 		return Record{}, fmt.Errorf("update %s: %w: %w", id, ErrInvalid, err)
 	}
-	for _, k := range old.Secrets {
-		if !slices.Contains(secrets, k) {
-			secrets = append(secrets, k)
-		}
-	}
+	secrets = addSecrets(addSecrets(secrets, old.Secrets...), d.SecretKeys...)
 	app := d.App
 	rec := old
 	rec.Store, rec.Name, rec.Version = app.Store, app.Name, app.Version

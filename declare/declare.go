@@ -141,7 +141,11 @@ func (a App) desired(l Lookup) (appctl.Desired, error) {
 	}
 	app.ID = a.Name
 	values := map[string]string{}
+	var secretKeys []string
 	for k, v := range a.Set {
+		if strings.Contains(v, "{env.") || strings.Contains(v, "{file.") {
+			secretKeys = append(secretKeys, k)
+		}
 		if l.Expand != nil {
 			if v, err = l.Expand(v); err != nil {
 				return appctl.Desired{}, a.Errorf("set %s: %v", k, err)
@@ -181,8 +185,9 @@ func (a App) desired(l Lookup) (appctl.Desired, error) {
 		Options: appctl.InstallOptions{
 			Values: values, Subdomain: a.Subdomain, ApproveHazardNames: a.Approve, Policy: &pol,
 		},
-		Domains: domains,
-		Source:  a.Source(),
+		Domains:    domains,
+		Source:     a.Source(),
+		SecretKeys: secretKeys,
 	}, nil
 }
 

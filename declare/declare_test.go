@@ -54,7 +54,7 @@ func TestDesiredErrorsNameTheDeclaration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := ds[0]; d.App.ID != "w" || d.Options.Values["USER"] != "ann" || d.Options.Policy.Access != "restricted" || d.Source != "app w" {
+	if d := ds[0]; d.App.ID != "w" || d.Options.Values["USER"] != "ann" || d.Options.Policy.Access != "restricted" || d.Source != "app w" || strings.Join(d.SecretKeys, ",") != "USER" {
 		t.Errorf("desired = %+v", d)
 	}
 }
