@@ -9,6 +9,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/stackhub/stackhub/internal/registry"
+	"github.com/stackhub/stackhub/stores"
 )
 
 // TestApplyDeclaredAndDomains: a declared app is installed as declared and
@@ -84,6 +85,25 @@ func TestApplyDeclaredAndDomains(t *testing.T) {
 	}
 	if rec.Values["GREETING"] != "two" {
 		t.Errorf("values = %v", rec.Values)
+	}
+
+	// A required value missing, a hazard not approved: refused, saying
+	// what to write.
+	needs := Desired{App: app}
+	needs.App.ID = "needs"
+	needs.App.Fields = []stores.Field{{Key: "PASSWORD", Label: "Password", Type: stores.FieldText, Required: true}}
+	if err := h.m.CheckDesired(needs); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "add `set PASSWORD VALUE`") {
+		t.Errorf("missing required value: %v", err)
+	}
+	risky := Desired{App: app}
+	risky.App.ID = "risky"
+	risky.App.Hazards = []stores.Hazard{{Name: "privileged", Service: "web", Setting: "privileged", Reason: "full access to the host"}}
+	if err := h.m.CheckDesired(risky); !errors.Is(err, ErrHazards) || !strings.Contains(err.Error(), "add `approve privileged`") {
+		t.Errorf("unapproved hazard: %v", err)
+	}
+	risky.Options.ApproveHazardNames = []string{"privileged"}
+	if err := h.m.CheckDesired(risky); err != nil {
+		t.Errorf("approved hazard: %v", err)
 	}
 
 	// Another declaration may not take these names.
