@@ -251,3 +251,25 @@ https:// {
 		t.Errorf("names of a removed app are still published:\n%s", routes)
 	}
 }
+
+// TestCustomDomainWithUp: `stackhub up` serves a custom domain added with
+// --force (no DNS check) under its local CA, as it serves app hosts.
+func TestCustomDomainWithUp(t *testing.T) {
+	in := newInstance(t, "localhost")
+	in.start()
+	in.mustCLI("apps", "install", "testdata/alpha", "--public")
+	c := in.client(in.rootCAs())
+	aliasURL := "https://photos.home.arpa:" + strconv.Itoa(in.httpsPort) + "/"
+	if _, err := c.Get(aliasURL); err == nil {
+		t.Fatalf("a name that is no alias yet got a certificate")
+	}
+	if out := in.mustCLI("apps", "domain", "add", "alpha", "photos.home.arpa", "--force"); !strings.Contains(out, "photos.home.arpa now serves alpha") {
+		t.Errorf("domain add --force:\n%s", out)
+	}
+	if st, body := get(t, c, aliasURL); st != 200 || !strings.HasPrefix(body, "hello from alpha") {
+		t.Errorf("alias: %d %q", st, body)
+	}
+	if info := in.mustCLI("apps", "info", "alpha"); !strings.Contains(info, "Domain:   photos.home.arpa") {
+		t.Errorf("apps info does not list the domain:\n%s", info)
+	}
+}
