@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,6 +182,24 @@ func TestDeclaredAppsFollowTheCaddyfile(t *testing.T) {
 		return strings.Contains(out, "done") && !strings.Contains(out, "converging")
 	})
 	alphaBefore, betaBefore := containers(t, in, "alpha"), containers(t, in, "beta")
+	// The admin API shows the mark and the convergence; the log tells it.
+	for uri, want := range map[string]string{
+		"/stackhub/apps/alpha": `"managed":"` + path + `:`,
+		"/stackhub/declared":   `"action":"install","state":"done"`,
+	} {
+		resp, err := http.Get("http://" + in.admin + uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), want) {
+			t.Errorf("GET %s lacks %s:\n%s", uri, want, b)
+		}
+	}
+	if !strings.Contains(in.out.String(), `"msg":"declared app: installed"`) {
+		t.Errorf("the log does not report the declared installs")
+	}
 
 	// A WebSocket to beta, open through the reload.
 	roots := in.rootCAs()
