@@ -60,6 +60,7 @@ type App struct {
 	Prune string        `json:"prune,omitempty"`
 
 	desired  []appctl.Desired
+	ctx      caddy.Context
 	platform *platform.Platform
 	key      string
 	log      *zap.Logger
@@ -87,6 +88,7 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // Provision opens the platform, or takes the one a previous config opened.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.log = ctx.Logger()
+	a.ctx = ctx
 	cfg := a.Config
 	if err := cfg.Normalize(); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -174,8 +175,26 @@ func (a *App) provisionDeclared() error {
 
 // startDeclared converges to this config's declared apps, in the
 // background: installs take minutes, and the config load must not wait.
+// It begins once this config is the running one: an app started after
+// ours may still fail and roll the load back, and a config that never ran
+// must change no app.
 func (a *App) startDeclared() {
-	a.platform.Declared.Apply(a.desired, a.Prune)
+	ctx, conv, desired, prune := a.ctx, a.platform.Declared, a.desired, a.Prune
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if caddy.ActiveContext().Context == ctx.Context {
+				conv.Apply(desired, prune)
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return // rolled back, or replaced before it ran
+			case <-tick.C:
+			}
+		}
+	}()
 }
 
 func caddyfileErr(format string, args ...any) error {

@@ -162,6 +162,13 @@ func TestDeclaredAppsFollowTheCaddyfile(t *testing.T) {
 			return resp.StatusCode == 200 && strings.HasPrefix(string(b[:n]), want)
 		}
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			declared, _ := in.cli("apps", "declared")
+			list, _ := in.cli("apps", "list")
+			t.Logf("apps declared:\n%s\napps list:\n%s", declared, list)
+		}
+	})
 	waitFor(t, 120*time.Second, "declared alpha", answers("alpha", "hello from hello one"))
 	waitFor(t, 120*time.Second, "declared beta", answers("beta", "hello from beta"))
 	list := in.mustCLI("apps", "list")
