@@ -429,6 +429,7 @@ func (m *Manager) publish(rec *Record, upstream string) {
 		return // no web UI, no route
 	}
 	m.reg.Put(registry.Entry{App: rec.ID, Host: rec.Host, Upstream: upstream, Policy: rec.Policy})
+	m.publishDomains(rec, upstream)
 }
 
 // waitUpstream waits until the main service accepts connections on the
@@ -648,13 +649,15 @@ func (m *Manager) SetPolicy(id string, pol registry.Policy) error {
 	if err != nil {
 		return fmt.Errorf("set access of %s: %w", id, err)
 	}
+	if err := managedError(rec); err != nil {
+		return fmt.Errorf("set access of %s: %w", id, err)
+	}
 	rec.Policy, rec.UpdatedAt = pol, time.Now().UTC()
 	if err := m.db.Put(recordKey(id), rec); err != nil {
 		return fmt.Errorf("set access of %s: %w", id, err)
 	}
 	if e, ok := m.reg.Lookup(rec.Host); ok {
-		e.Policy = pol
-		m.reg.Put(e)
+		m.publish(&rec, e.Upstream)
 	}
 	return nil
 }

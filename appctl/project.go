@@ -192,3 +192,16 @@ func (m *Manager) holdBack(ctx context.Context, rec *Record, cause error) {
 		m.log.Error("record a stopped app", zap.String("app", rec.ID), zap.Error(err))
 	}
 }
+
+// putSourceBack writes rec's source folder and run copy again, after a
+// change that was checked and refused wrote another version's (the copies
+// on disk are for people; what runs is rec.Validated).
+func (m *Manager) putSourceBack(rec *Record) {
+	if err := m.writeSource(rec); err != nil {
+		m.log.Warn("write the app's source back", zap.String("app", rec.ID), zap.Error(err))
+		return
+	}
+	if err := m.writeRunCopy(rec); err != nil {
+		m.log.Warn("write the app's project back", zap.String("app", rec.ID), zap.Error(err))
+	}
+}

@@ -62,6 +62,12 @@ type Record struct {
 	// ApprovedHazardNames are the hazards approved by name (--approve).
 	ApprovedHazardNames []string `json:"approved_hazard_names,omitempty"`
 
+	// Domains are the app's custom domains (aliases of Host).
+	Domains []Domain `json:"domains,omitempty"`
+	// Managed, when set, says where the app is declared ("Caddyfile:12"):
+	// the config owns its settings, which are read-only elsewhere.
+	Managed string `json:"managed,omitempty"`
+
 	State State `json:"state"`
 	// Running is the desired run state: start/stop change it, and recovery
 	// restores it.

@@ -212,11 +212,7 @@ func (m *Manager) Update(ctx context.Context, app stores.App, progress func(Even
 func (m *Manager) abandonUpdate(ctx context.Context, id string, op *opRecord) {
 	old := op.Old
 	m.db.Put(recordKey(id), old)
-	if err := m.writeSource(&old); err != nil {
-		m.log.Warn("update: write the old source back", zap.String("app", id), zap.Error(err))
-	} else if err := m.writeRunCopy(&old); err != nil {
-		m.log.Warn("update: write the old project back", zap.String("app", id), zap.Error(err))
-	}
+	m.putSourceBack(&old)
 	m.dropKeptImages(ctx, op)
 	m.db.Delete(opKey(id))
 }
@@ -289,9 +285,7 @@ func (m *Manager) restoreOldVersion(ctx context.Context, id string, op *opRecord
 			return fmt.Errorf("start the old version: %w", err)
 		}
 	} else {
-		if err := m.writeSource(&old); err == nil {
-			m.writeRunCopy(&old)
-		}
+		m.putSourceBack(&old)
 		m.publish(&old, "")
 	}
 	m.putOp(id, op, updRolledBak)

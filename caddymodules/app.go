@@ -18,6 +18,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"go.uber.org/zap"
 
+	"github.com/stackhub/stackhub/appctl"
+	"github.com/stackhub/stackhub/declare"
 	"github.com/stackhub/stackhub/internal/platform"
 )
 
@@ -52,7 +54,13 @@ type App struct {
 	platform.Config
 	// DNS, when set, serves the platform's zone (see DNSConfig).
 	DNS *DNSConfig `json:"dns,omitempty"`
+	// Apps are the apps declared in the config (app_declared.go), and Prune
+	// what becomes of apps no longer declared ("": stopped and kept).
+	Apps  []declare.App `json:"apps,omitempty"`
+	Prune string        `json:"prune,omitempty"`
 
+	desired  []appctl.Desired
+	ctx      caddy.Context
 	platform *platform.Platform
 	key      string
 	log      *zap.Logger
@@ -80,6 +88,7 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // Provision opens the platform, or takes the one a previous config opened.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.log = ctx.Logger()
+	a.ctx = ctx
 	cfg := a.Config
 	if err := cfg.Normalize(); err != nil {
 		return err
@@ -100,6 +109,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.log.Warn("stackhub settings changed; restart StackHub to apply them (the running platform keeps its settings)",
 			zap.Any("running", a.platform.Config), zap.Any("configured", cfg))
 	}
+	if err := a.provisionDeclared(); err != nil {
+		return err
+	}
 	return a.provisionDNS(ctx)
 }
 
@@ -113,6 +125,7 @@ func (a *App) Start() error {
 	}
 	a.platform.Start()
 	current.Store(a.platform)
+	a.startDeclared()
 	a.log.Info("StackHub ready", zap.String("domain", a.platform.Config.Domain), zap.String("data", a.platform.Config.DataDir))
 	return nil
 }
@@ -158,6 +171,22 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			continue
 		}
+		if key == "app" {
+			app, err := unmarshalDeclaredApp(d)
+			if err != nil {
+				return err
+			}
+			a.Apps = append(a.Apps, app)
+			continue
+		}
+		if key == "prune" {
+			mode, err := unmarshalPrune(d)
+			if err != nil {
+				return err
+			}
+			a.Prune = mode
+			continue
+		}
 		if key == "store" {
 			args := d.RemainingArgs()
 			if len(args) < 2 || len(args) > 3 {
@@ -193,6 +222,8 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			a.Network = val
 		case "project_prefix":
 			a.ProjectPrefix = val
+		case "resolver":
+			a.Resolver = val
 		case "store_refresh":
 			if _, err := time.ParseDuration(val); err != nil {
 				return d.Errf("store_refresh %q: %v", val, err)
@@ -210,7 +241,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Err(err.Error())
 			}
 		default:
-			return d.Errf("unknown stackhub option %q (known: domain, data, docker_host, https_port, instance, network, project_prefix, store, store_refresh, hsts, password_hashes, dns)", key)
+			return d.Errf("unknown stackhub option %q (known: domain, data, docker_host, https_port, instance, network, project_prefix, store, store_refresh, hsts, password_hashes, resolver, dns, app, prune)", key)
 		}
 		if d.NextArg() {
 			return d.ArgErr()

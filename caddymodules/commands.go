@@ -161,7 +161,11 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "APP\tSTATE\tHEALTH\tURL\tNOTE")
 			for _, a := range l.Apps {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Health, a.Describe(a.URL), listNote(a))
+				note := listNote(a)
+				if a.Managed != "" {
+					note = strings.TrimSpace("managed by the config (" + a.Managed + ") " + note)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Health, a.Describe(a.URL), note)
 			}
 			tw.Flush()
 			if len(l.Orphans) > 0 {
@@ -188,6 +192,12 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 			}
 			if len(a.LANPorts) > 0 {
 				fmt.Fprintf(w, "LAN:      ports open on the LAN, bypassing StackHub: %s\n", strings.Join(a.LANPorts, ", "))
+			}
+			if a.Managed != "" {
+				fmt.Fprintf(w, "Managed:  by the config, declared at %s (change its settings there)\n", a.Managed)
+			}
+			for _, d := range a.Domains {
+				fmt.Fprintf(w, "Domain:   %s%s\n", d.Name, map[bool]string{true: " (redirect)"}[d.Redirect])
 			}
 			if a.Note != "" {
 				fmt.Fprintf(w, "Note:     %s\n", a.Note)
@@ -251,6 +261,7 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 		op("start", "Start a stopped app"), op("stop", "Stop an app (its data and address stay)"),
 		op("restart", "Restart an app's containers"), logs, remove)
 	addAppBackupCommands(cmd, printer) // backup_commands.go
+	cmd.AddCommand(domainCommand(), declaredCommand())
 }
 
 func accessOf(p registry.Policy) string {

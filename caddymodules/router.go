@@ -85,6 +85,11 @@ func (rt Router) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	switch {
 	case !ok:
 		return rt.pages.NoApp(w, host)
+	case e.Redirect != "":
+		// A redirect alias: to the app's main URL, same path and query.
+		w.Header().Set("Location", e.Redirect+r.URL.RequestURI())
+		w.WriteHeader(http.StatusPermanentRedirect)
+		return nil
 	case e.Upstream == "":
 		// The gate let the request through; who asks decides whether the
 		// page offers the Start button (admins only).

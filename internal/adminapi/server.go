@@ -102,6 +102,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, AppList{Apps: list, Orphans: p.Apps.Orphans()})
 	case path == "apps" && r.Method == http.MethodPost:
 		s.install(w, r, p)
+	case (len(parts) == 3 || len(parts) == 4) && parts[0] == "apps" && parts[2] == "domains":
+		s.domains(w, r, p, parts)
+	case path == "declared" && r.Method == http.MethodGet:
+		writeJSON(w, p.Declared.Status())
 	case len(parts) == 2 && parts[0] == "apps" && r.Method == http.MethodGet:
 		st, err := p.Apps.Status(r.Context(), parts[1])
 		if err != nil {
@@ -271,6 +275,9 @@ func stream(w http.ResponseWriter, r *http.Request, op func(context.Context, fun
 func statusOf(err error) int {
 	var du *appctl.DockerUnreachableError
 	var im *appctl.ImageMissingError
+	if code, ok := managedStatus(err); ok {
+		return code
+	}
 	switch {
 	case errors.Is(err, appctl.ErrNotInstalled):
 		return http.StatusNotFound

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/stackhub/stackhub/appctl"
+	"github.com/stackhub/stackhub/declare"
 	"github.com/stackhub/stackhub/dns"
 	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/kv"
@@ -58,6 +59,9 @@ type Config struct {
 	// PasswordHashes bounds the password hashes computed at once (each
 	// takes 19 MiB); default auth.DefaultMaxHashes (2).
 	PasswordHashes int `json:"password_hashes,omitempty"`
+	// Resolver is the DNS server ("host:port") asked when a custom domain
+	// is checked; empty: the system's resolver.
+	Resolver string `json:"resolver,omitempty"`
 }
 
 // StoreConfig is one app store, from the Caddyfile or added at run time.
@@ -136,7 +140,9 @@ type Platform struct {
 	// module writes them and the zone serves them. It lives here so that
 	// a challenge in flight survives a config reload.
 	ACME *dns.ACMEStore
-	Log  *zap.Logger
+	// Declared converges the box to the apps declared in the config.
+	Declared *declare.Converger
+	Log      *zap.Logger
 
 	startOnce sync.Once
 	stop      context.CancelFunc
@@ -196,6 +202,7 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 		a, err := p.Catalog.Find(store + "/" + id)
 		return a, err == nil
 	})
+	p.Declared = declare.NewConverger(p.Apps, log.Named("declared"))
 	return p, nil
 }
 
@@ -310,6 +317,8 @@ func (p *Platform) Close() error {
 		p.stop()
 	}
 	p.stopLoadingStores()
+	p.Declared.Close()
+	p.Declared.Wait()
 	p.Apps.Close()
 	return p.DB.Close()
 }

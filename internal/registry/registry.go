@@ -47,6 +47,13 @@ type Entry struct {
 	// Upstream is the dial address ("host:port") of the app's main service.
 	Upstream string `json:"upstream"`
 	Policy   Policy `json:"policy"`
+	// Alias marks a custom domain of the app (Host is then the user's own
+	// name, e.g. "photos.example.org"): routed, certified and gated like
+	// the app's main host.
+	Alias bool `json:"alias,omitempty"`
+	// Redirect, on an alias, is the app's main URL: the alias answers 308
+	// to it instead of serving the app.
+	Redirect string `json:"redirect,omitempty"`
 }
 
 // Registry holds the published apps. The zero value is not usable; call New.
