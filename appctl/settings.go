@@ -71,3 +71,13 @@ func (m *Manager) Reconfigure(ctx context.Context, id string, fields []stores.Fi
 	progress(Event{Phase: PhaseDone, Status: "reconfigured", URL: rec.URL, Message: "settings saved; " + rec.Name + " was recreated with them"})
 	return nil
 }
+
+// CheckValues checks a user's answers to app's form as Install will
+// (required fields, types, unknown keys), so a form can refuse them before
+// an install starts.
+func CheckValues(app stores.App, values map[string]string) error {
+	if _, _, err := resolveValues(app, values); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
+}

@@ -62,7 +62,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/stackhub/stackhub/dns"
 	"github.com/stackhub/stackhub/internal/auth"
+	"github.com/stackhub/stackhub/internal/platform"
 	"github.com/stackhub/stackhub/internal/registry"
 )
 
@@ -92,6 +94,16 @@ type Config struct {
 	Domain string
 	// HTTPSPort is the port in URLs (443 is left out).
 	HTTPSPort int
+	// Platform runs the apps and stores that the API and the pages beyond
+	// sign-in manage; nil (tests of the sign-in alone) makes those answer
+	// 503.
+	Platform *platform.Platform
+	// Certificates lists the certificates in Caddy's storage, for the
+	// admin page; may be nil.
+	Certificates func() []Certificate
+	// DNSRecords returns what the zone server answers now; ok is false
+	// when StackHub serves no zone. May be nil.
+	DNSRecords func() (records []dns.Record, ok bool)
 	// Logf receives noteworthy events (sign-in failures, setup). May be nil.
 	Logf func(format string, args ...any)
 }
@@ -102,6 +114,7 @@ type Portal struct {
 	app    *fiber.App
 	origin string // https://my.<domain>[:port]
 	csp    string
+	ops    operations
 }
 
 // New builds the portal.
@@ -188,6 +201,8 @@ func (p *Portal) routes() {
 	a.Post("/admin/users/:name/reset-totp", p.signedIn, p.admin, p.csrf, p.adminResetTOTP)
 	a.Post("/admin/apps/:app/policy", p.signedIn, p.admin, p.csrf, p.adminPolicy)
 
+	a.Get("/icons/:store/:id", p.signedIn, p.icon)
+	p.v1Routes(a)
 	api := a.Group("/api", p.signedIn, p.admin, p.csrf)
 	p.apiRoutes(api)
 }

@@ -247,25 +247,7 @@ func stream(w http.ResponseWriter, r *http.Request, op func(context.Context, fun
 }
 
 // statusOf maps an operation's error to an HTTP status.
-func statusOf(err error) int {
-	var du *appctl.DockerUnreachableError
-	var im *appctl.ImageMissingError
-	switch {
-	case errors.Is(err, appctl.ErrNotInstalled):
-		return http.StatusNotFound
-	case errors.Is(err, appctl.ErrAlreadyInstalled), errors.Is(err, appctl.ErrTaken):
-		return http.StatusConflict
-	case errors.Is(err, appctl.ErrHazards):
-		return http.StatusForbidden
-	case errors.Is(err, appctl.ErrInvalid):
-		return http.StatusBadRequest
-	case errors.As(err, &du):
-		return http.StatusServiceUnavailable
-	case errors.As(err, &im):
-		return http.StatusFailedDependency
-	}
-	return http.StatusInternalServerError
-}
+func statusOf(err error) int { return appctl.HTTPStatus(err) }
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
