@@ -337,6 +337,8 @@ type LogLine struct {
 	Line    string `json:"line"`
 }
 
+var replicaSuffix = regexp.MustCompile(`-[0-9]+$`)
+
 var tailPattern = regexp.MustCompile(`^(all|[0-9]{1,6})$`)
 
 func (p *Portal) apiLogs(c *fiber.Ctx) error {
@@ -423,8 +425,8 @@ func (l *logLines) Write(b []byte) (int, error) {
 			name, msg = "", ln
 		}
 		svc := l.services[name]
-		if svc == "" {
-			svc = name
+		if svc == "" { // Compose names the container by service and number: web-1
+			svc = replicaSuffix.ReplaceAllString(name, "")
 		}
 		if err := l.send("log", LogLine{Service: svc, Line: msg}); err != nil {
 			return 0, err
