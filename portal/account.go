@@ -17,7 +17,7 @@ func (p *Portal) account(c *fiber.Ctx) error {
 		return err
 	}
 	// Next carries the current session's ID, to mark "this browser".
-	return p.render(c, "account", view{Title: "Account", User: id, CSRF: s.CSRF, Sessions: list, Next: s.ID})
+	return p.render(c, "account", view{Title: "Account", Nav: "account", User: id, CSRF: s.CSRF, Sessions: list, Next: s.ID})
 }
 
 func (p *Portal) revokeSession(c *fiber.Ctx) error {

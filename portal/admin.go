@@ -17,7 +17,11 @@ func (p *Portal) adminPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return p.render(c, "admin", view{Title: "Admin", User: id, CSRF: s.CSRF, Users: users, Apps: p.appViews(id, true), Error: c.Query("error")})
+	v := view{Title: "Admin", Nav: "admin", User: id, CSRF: s.CSRF, Users: users, Apps: p.appViews(id, true), Error: c.Query("error"), Hosts: p.hosts()}
+	if p.cfg.Platform != nil {
+		v.Stores = p.plat().Catalog.Status()
+	}
+	return p.render(c, "admin", v)
 }
 
 func (p *Portal) adminBack(c *fiber.Ctx, err error) error {

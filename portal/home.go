@@ -34,5 +34,20 @@ func (p *Portal) appViews(id auth.Identity, all bool) []appView {
 
 func (p *Portal) dashboard(c *fiber.Ctx) error {
 	s, id, _ := sessionOf(c)
-	return p.render(c, "dashboard", view{Title: "Apps", User: id, CSRF: s.CSRF, Apps: p.appViews(id, false)})
+	var cards []AppCard
+	if p.cfg.Platform != nil {
+		var err error
+		if cards, err = p.cards(c.Context(), id); err != nil {
+			return err
+		}
+	} else {
+		for _, a := range p.appViews(id, false) {
+			status := "running"
+			if !a.Running {
+				status = "stopped"
+			}
+			cards = append(cards, AppCard{ID: a.App, Name: a.App, Host: a.Host, Link: a.Link, Icon: iconPath("local", a.App), Status: status})
+		}
+	}
+	return p.render(c, "dashboard", view{Title: "Apps", Nav: "apps", User: id, CSRF: s.CSRF, Cards: cards})
 }

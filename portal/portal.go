@@ -171,6 +171,8 @@ func (p *Portal) routes() {
 			c.Type("css", "utf-8")
 		case strings.HasSuffix(name, ".js"):
 			c.Type("js", "utf-8")
+		case strings.HasSuffix(name, ".svg"):
+			c.Set(fiber.HeaderContentType, "image/svg+xml")
 		}
 		c.Set("Cache-Control", "public, max-age=3600")
 		return c.Send(b)
@@ -202,6 +204,10 @@ func (p *Portal) routes() {
 	a.Post("/admin/apps/:app/policy", p.signedIn, p.admin, p.csrf, p.adminPolicy)
 
 	a.Get("/icons/:store/:id", p.signedIn, p.icon)
+	a.Get("/store", p.signedIn, p.admin, p.needPlatform, p.storePage)
+	a.Get("/store/new", p.signedIn, p.admin, p.needPlatform, p.ownAppPage)
+	a.Get("/store/:store/:id", p.signedIn, p.admin, p.needPlatform, p.storeAppPage)
+	a.Get("/apps/:id", p.signedIn, p.admin, p.needPlatform, p.appPage)
 	p.v1Routes(a)
 	api := a.Group("/api", p.signedIn, p.admin, p.csrf)
 	p.apiRoutes(api)

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/stackhub/stackhub/internal/auth"
+	"github.com/stackhub/stackhub/stores"
 )
 
 // view is the data of every page.
@@ -25,6 +26,26 @@ type view struct {
 	Apps      []appView
 	Users     []auth.User
 	Sessions  []auth.Session
+	// Nav is the section of the header to mark: apps, store, admin,
+	// account.
+	Nav string
+	// Domain is the base domain (apps at <app>.<Domain>).
+	Domain string
+	// Cards are the apps of the home page.
+	Cards []AppCard
+	// Store, StoreApp, App and Hosts are the data of the store, store
+	// app, app and admin pages.
+	Store    StoreList
+	Query    storeQuery
+	StoreApp StoreAppDetail
+	App      AppDetail
+	Hosts    Hosts
+	Stores   []stores.StoreStatus
+}
+
+// storeQuery is the store page's filter.
+type storeQuery struct {
+	Q, Category, Store string
 }
 
 type appView struct {
@@ -38,6 +59,9 @@ func (p *Portal) render(c *fiber.Ctx, name string, v view) error {
 		if st, err := p.cfg.Auth.Settings(); err == nil && !st.TOTPRequired {
 			v.Warning = "Two-factor sign-in is optional on this StackHub (an admin relaxed it): users without TOTP sign in with a password alone."
 		}
+	}
+	if v.Domain == "" {
+		v.Domain = p.cfg.Domain
 	}
 	var b strings.Builder
 	if err := pages.ExecuteTemplate(&b, name, v); err != nil {
