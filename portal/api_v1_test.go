@@ -94,6 +94,17 @@ func TestAPIv1Refusals(t *testing.T) {
 		}
 	}
 
+	// Nor do the store and management pages show to a member, nor their
+	// controls on the home page.
+	for _, page := range []string{"/store", "/store/new", "/store/builtin/whoami", "/apps/vault", "/admin"} {
+		if r := m.do("GET", page, nil); r.status != 403 {
+			t.Errorf("member on %s: %d", page, r.status)
+		}
+	}
+	if r := m.do("GET", "/", nil); r.status != 200 || strings.Contains(r.body, "/store") || strings.Contains(r.body, "Manage") || strings.Contains(r.body, "/admin") {
+		t.Errorf("member's home page shows admin controls:\n%s", r.body)
+	}
+
 	var adminMe struct{ CSRF string }
 	json.Unmarshal([]byte(e.do("GET", "/api/v1/me", nil).body), &adminMe)
 	for _, ep := range v1Endpoints {

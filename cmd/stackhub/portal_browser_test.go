@@ -80,7 +80,7 @@ func TestBrowserPortal(t *testing.T) {
 	t.Logf("screenshots of the portal: %s", shots)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
+		chromedp.ExecPath(isolatedChromium(t, exe, in.httpsPort)),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -133,6 +133,14 @@ func TestBrowserPortal(t *testing.T) {
 		_, err := chromedp.Run(step(d+5*time.Second), chromedp.Poll[bool](guarded, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(d)))
 		must("wait for "+what, err)
 	}
+	// fill sets an input's value as typing would (input event included).
+	fill := func(sel, value string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.focus(); e.value = %q; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, sel, value)
+			_, err := chromedp.Evaluate[bool](js)(ctx, tg)
+			return err
+		})
+	}
 	navigate := func(u string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			var err error
@@ -169,6 +177,7 @@ func TestBrowserPortal(t *testing.T) {
 					}
 				}
 			}
+			eval(`(() => { window.scrollTo(0, 0); return "" })()`)
 			png, err := chromedp.Run(step(30*time.Second), chromedp.FullScreenshot(100))
 			must("screenshot "+name, err)
 			if err := os.WriteFile(filepath.Join(shots, name+"-"+vp.suffix+".png"), png, 0o644); err != nil {
@@ -206,7 +215,7 @@ func TestBrowserPortal(t *testing.T) {
 
 	// Home: the app installed by the CLI, live figures.
 	waitJS("live system figures", `document.querySelector('[data-stat="cpu"]').textContent.includes("%")`, 30*time.Second)
-	if s := text(`[data-card="alpha"] [data-status]`); s != "running" {
+	if s := eval(`document.querySelector('[data-card="alpha"] [data-status]').textContent`); s != "running" {
 		t.Errorf("alpha's status on the home page: %q", s)
 	}
 	waitJS("alpha's own figures", `document.querySelector('[data-card="alpha"] [data-usage]').textContent.includes("CPU")`, 30*time.Second)
@@ -215,7 +224,7 @@ func TestBrowserPortal(t *testing.T) {
 	// Store: find the app, open its page, install it.
 	do("store", navigate(in.portal("/store")), chromedp.WaitVisible(`[data-ref="test/duo"]`))
 	shoot("06-store")
-	do("search the store", chromedp.SendKeys("#store-search", "greet"))
+	do("search the store", fill("#store-search", "greet"))
 	if hidden := eval(`String(document.querySelector('[data-ref="builtin/whoami"]') ? document.querySelector('[data-ref="builtin/whoami"]').hidden : "absent")`); hidden != "true" && hidden != "absent" {
 		t.Errorf("searching the store for greet still shows whoami (hidden=%s)", hidden)
 	}
@@ -228,10 +237,9 @@ func TestBrowserPortal(t *testing.T) {
 		t.Errorf("%s fields marked required, want 1", n)
 	}
 	shoot("07-store-app")
-	do("taken subdomain", chromedp.Clear("#subdomain"), chromedp.SendKeys("#subdomain", "alpha"))
+	do("taken subdomain", fill("#subdomain", "alpha"))
 	waitJS("the subdomain refused", `document.getElementById("subdomain-status").textContent.includes("already the address of app alpha")`, 15*time.Second)
-	do("free subdomain", chromedp.Clear("#subdomain"), chromedp.SendKeys("#subdomain", "duo"),
-		chromedp.Clear(`[data-key="GREETING"]`), chromedp.SendKeys(`[data-key="GREETING"]`, "browser"))
+	do("free subdomain", fill("#subdomain", "duo"), fill(`[data-key="GREETING"]`, "browser"))
 	waitJS("the subdomain accepted", `document.getElementById("subdomain-status").textContent.includes("free")`, 15*time.Second)
 	do("install", chromedp.Click("#install"), chromedp.WaitVisible("#progress"))
 	waitJS("install progress", `document.querySelectorAll("[data-op-steps] li").length > 0`, 30*time.Second)
@@ -266,7 +274,7 @@ func TestBrowserPortal(t *testing.T) {
 
 	do("logs", chromedp.Click(`a[href="#logs"]`))
 	waitJS("live logs", `document.getElementById("log").textContent.includes("web-browser listening")`, 30*time.Second)
-	do("search in logs", chromedp.SendKeys("#log-search", "db listening"))
+	do("search in logs", fill("#log-search", "db listening"))
 	if n := eval(`String(Array.from(document.querySelectorAll("#log div")).filter(d => !d.classList.contains("hide")).every(d => d.textContent.includes("db listening")))`); n != "true" {
 		t.Errorf("log search left other lines visible")
 	}
@@ -277,8 +285,8 @@ func TestBrowserPortal(t *testing.T) {
 		t.Errorf("settings form shows %q (the secret must not be shown)", v)
 	}
 	shoot("11-app-settings")
-	do("change a setting", chromedp.Clear("#s-GREETING"), chromedp.SendKeys("#s-GREETING", "changed"), chromedp.Click("#settings-save"))
-	waitJS("recreated", `document.getElementById("progress").classList.contains("finished")`, 120*time.Second)
+	do("change a setting", fill("#s-GREETING", "changed"), chromedp.Click("#settings-save"))
+	waitJS("recreated", `document.querySelector("#progress [data-op-result]").textContent.includes("recreated with them")`, 120*time.Second)
 	do("the app after the change", navigate(in.url("duo", "/")), chromedp.Sleep(time.Second), chromedp.WaitReady("body"))
 	if body := text("body"); !strings.HasPrefix(strings.TrimSpace(body), "hello from web-changed") {
 		t.Errorf("after the settings change the app says %q", body)
@@ -288,7 +296,7 @@ func TestBrowserPortal(t *testing.T) {
 
 	// The other main pages.
 	do("own app page", navigate(in.portal("/store/new")), chromedp.WaitVisible("#own-form"))
-	do("broken compose file", chromedp.SendKeys("#own-id", "mine"), chromedp.SendKeys("#own-compose", "services:\n  web:\n    image: [oops\n"), chromedp.Click("#install"))
+	do("broken compose file", fill("#own-id", "mine"), fill("#own-compose", "services:\n  web:\n    image: [oops\n"), chromedp.Click("#install"))
 	waitJS("the error at its line", `!document.getElementById("own-lines").hidden && !!document.querySelector("#own-lines li.err")`, 30*time.Second)
 	shoot("13-own-app")
 	do("admin page", navigate(in.portal("/admin")), chromedp.WaitVisible("#stores"))

@@ -187,7 +187,8 @@ var SH = (function () {
     var self = this;
     this.order.forEach(function (k) { self.seen[k].className = "done"; });
     this.setPct(100);
-    this.title.textContent = e.message || cap(e.status || "done");
+    this.title.textContent = cap(e.status || "done");
+    if (e.message) this.result.appendChild(el("p", "muted small", e.message));
     this.box.classList.add("finished");
     this.done = e;
   };
@@ -205,13 +206,28 @@ var SH = (function () {
     }
   };
   // run streams a fetch response of an operation into the panel; resolves
-  // to the operation's end summary.
+  // to the operation's end summary. When the stream breaks (a network
+  // change, a proxy restart), it follows the operation again by its id: the
+  // operation itself goes on on the server.
   Progress.prototype.run = function (response) {
-    var self = this, end = null;
-    return readEvents(response, function (name, data) {
-      if (name === "progress") self.handle(data);
-      if (name === "end") end = data;
-    }).then(function () {
+    var self = this, end = null, tries = 0;
+    var opId = response.headers.get("X-Operation-Id");
+    function follow(resp) {
+      return readEvents(resp, function (name, data) {
+        if (name === "progress") self.handle(data);
+        if (name === "end") end = data;
+      }).catch(function () {});
+    }
+    function again() {
+      if (end || !opId || tries++ >= 30) return Promise.resolve();
+      return new Promise(function (ok) { setTimeout(ok, 1000); }).then(function () {
+        return fetch("/api/v1/operations/" + encodeURIComponent(opId), { credentials: "same-origin" });
+      }).then(function (r) {
+        if (!r.ok) return again();
+        return follow(r).then(again);
+      }, again);
+    }
+    return follow(response).then(again).then(function () {
       if (!end) end = { error: "The connection was lost; the operation goes on: reload the page to see where it is." };
       if (end.error) self.fail(end.error);
       return end;

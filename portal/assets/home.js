@@ -44,7 +44,7 @@ document.addEventListener("DOMContentLoaded", function () {
       set("net-sub", "↑ " + SH.bytes(s.net_tx_rate) + "/s out");
       (s.apps || []).forEach(function (a) {
         var u = document.querySelector('[data-card="' + a.app + '"] [data-usage]');
-        if (u) u.textContent = "CPU " + SH.pct(a.cpu_percent) + " · " + SH.bytes(a.memory_bytes);
+        if (u) { u.textContent = SH.pct(a.cpu_percent) + " CPU · " + SH.bytes(a.memory_bytes); u.title = "CPU and memory in use"; }
       });
     });
   }

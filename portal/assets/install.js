@@ -138,10 +138,10 @@ document.addEventListener("DOMContentLoaded", function () {
         var done = p.done || {};
         var wrap = SH.el("div", "ok-box");
         wrap.id = "install-done";
-        wrap.appendChild(SH.el("strong", "", "✓ " + (done.message || "Installed")));
+        wrap.appendChild(SH.el("strong", "", "✓ " + name + " is ready"));
         var row = SH.el("div", "button-row");
         if (done.url) {
-          var open = SH.el("a", "btn", "Open " + (end.app || name));
+          var open = SH.el("a", "btn", "Open " + name);
           open.id = "open-app";
           open.href = "/auth/app?rd=" + encodeURIComponent(done.url);
           row.appendChild(open);
