@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,7 @@ import (
 
 // testStore writes a folder store with a two-service app with a form
 // (duo) and an app that asks for a hazardous setting (risky).
-func testStore(t *testing.T) string {
+func testStore(t *testing.T, iconURL string) string {
 	t.Helper()
 	dir := t.TempDir()
 	write := func(name, body string) {
@@ -57,6 +58,7 @@ volumes:
 	write("duo/icon.svg", `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><rect width="8" height="8" fill="red"/></svg>`)
 	write("risky/compose.yaml", `x-stackhub:
   name: Risky
+  icon: `+iconURL+`
   main: {service: web, port: 8080}
 services:
   web:
@@ -70,14 +72,14 @@ services:
 
 // newPlatformEnv is a portal on a real platform (kv, Docker, the test
 // store), with an admin signed in.
-func newPlatformEnv(t *testing.T) (*env, *platform.Platform, string) {
+func newPlatformEnv(t *testing.T, iconURL string) (*env, *platform.Platform, string) {
 	t.Helper()
 	docker := dockertest.Client(t)
 	dockertest.TestImage(t, docker, "stackhub-testapp:dev")
 	inst := dockertest.Instance(t, docker)
 	plat, err := platform.Open(context.Background(), platform.Config{
 		Domain: domain, DataDir: t.TempDir(), Instance: inst,
-		Stores: []platform.StoreConfig{{Name: "test", Location: testStore(t)}},
+		Stores: []platform.StoreConfig{{Name: "test", Location: testStore(t, iconURL)}},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +145,19 @@ func progress(t *testing.T, r resp) ([]appctl.Event, OperationView) {
 }
 
 func TestAPIv1OnDocker(t *testing.T) {
-	e, plat, tok := newPlatformEnv(t)
+	// An icon server that counts its visits, and fails the second time.
+	iconHits := 0
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+	icons := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		iconHits++
+		if iconHits > 1 {
+			http.Error(w, "gone", 500)
+			return
+		}
+		w.Write(png)
+	}))
+	t.Cleanup(icons.Close)
+	e, plat, tok := newPlatformEnv(t, icons.URL+"/risky.png")
 	j := func(method, path, body string) resp {
 		t.Helper()
 		return e.doJSON(method, path, body, tok)
@@ -179,7 +193,15 @@ func TestAPIv1OnDocker(t *testing.T) {
 	if r := e.do("GET", "/icons/test/duo", nil); r.status != 200 || !strings.Contains(r.body, `fill="red"`) || r.header.Get("Content-Type") != "image/svg+xml" {
 		t.Errorf("store icon: %d %s %s", r.status, r.header.Get("Content-Type"), r.body)
 	}
-	if r := e.do("GET", "/icons/test/risky", nil); r.status != 200 || !strings.Contains(r.body, ">Ri</text>") {
+	for i := 0; i < 2; i++ { // fetched once, then from the disk cache
+		if r := e.do("GET", "/icons/test/risky", nil); r.status != 200 || r.body != string(png) || r.header.Get("Content-Type") != "image/png" {
+			t.Errorf("icon from a URL (visit %d): %d %s %q", i+1, r.status, r.header.Get("Content-Type"), r.body)
+		}
+	}
+	if iconHits != 1 {
+		t.Errorf("the icon URL was fetched %d times", iconHits)
+	}
+	if r := e.do("GET", "/icons/local/mine", nil); r.status != 200 || !strings.Contains(r.body, ">Mi</text>") || r.header.Get("Content-Type") != "image/svg+xml" {
 		t.Errorf("generated icon: %d %s", r.status, r.body)
 	}
 
@@ -334,7 +356,7 @@ func TestAPIv1OnDocker(t *testing.T) {
 			t.Errorf("add store %s: %d %s", bad, r.status, r.body)
 		}
 	}
-	if r := j("POST", "/api/v1/stores", `{"name":"more","location":"`+testStore(t)+`"}`); r.status != 201 || !strings.Contains(r.body, `"apps":2`) {
+	if r := j("POST", "/api/v1/stores", `{"name":"more","location":"`+testStore(t, "")+`"}`); r.status != 201 || !strings.Contains(r.body, `"apps":2`) {
 		t.Errorf("add store: %d %s", r.status, r.body)
 	}
 	if r := j("POST", "/api/v1/stores/refresh", ``); r.status != 200 || !strings.Contains(r.body, `"name":"more"`) {

@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 )
@@ -98,13 +100,19 @@ func TestBrowserPortal(t *testing.T) {
 		t.Cleanup(cancel)
 		return c
 	}
+	// The page's script errors and console messages, for failures.
+	var pageLogMu sync.Mutex
+	var pageLog []string
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
+			pageLogMu.Lock()
+			t.Logf("the page's console:\n%s", strings.Join(pageLog, "\n"))
+			pageLogMu.Unlock()
 			sctx, cancel := context.WithTimeout(bctx, 5*time.Second)
 			defer cancel()
 			loc, _ := chromedp.Run(sctx, chromedp.Location())
-			html, _ := chromedp.Run(sctx, chromedp.OuterHTML("main"))
+			html, _ := chromedp.Run(sctx, chromedp.OuterHTML(chromedp.CSS("main")))
 			png, _ := chromedp.Run(sctx, chromedp.CaptureScreenshot())
 			os.WriteFile(filepath.Join(shots, "failure.png"), png, 0o644)
 			t.Fatalf("%s: %v\nat %s:\n%s", what, err, loc, html)
@@ -116,7 +124,7 @@ func TestBrowserPortal(t *testing.T) {
 	}
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(step(30*time.Second), chromedp.Text(sel))
+		s, err := chromedp.Run(step(30*time.Second), chromedp.Text(chromedp.CSS(sel)))
 		must("text of "+sel, err)
 		return s
 	}
@@ -137,6 +145,18 @@ func TestBrowserPortal(t *testing.T) {
 	fill := func(sel, value string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.focus(); e.value = %q; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, sel, value)
+			_, err := chromedp.Evaluate[bool](js)(ctx, tg)
+			return err
+		})
+	}
+	// press clicks a button the way a user's click reaches it (the click
+	// event), without depending on where it is drawn at that moment.
+	press := func(sel string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if _, err := chromedp.WaitVisible(chromedp.CSS(sel))(ctx, tg); err != nil {
+				return err
+			}
+			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.scrollIntoView({block: "center"}); e.click(); return true })()`, sel)
 			_, err := chromedp.Evaluate[bool](js)(ctx, tg)
 			return err
 		})
@@ -188,20 +208,40 @@ func TestBrowserPortal(t *testing.T) {
 	}
 
 	must("start Chromium", chromedp.Do(bctx))
+	must("listen to the page", chromedp.Listen(bctx, func(ev any) {
+		var line string
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			line = "exception: " + e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				line += " " + e.ExceptionDetails.Exception.Description
+			}
+		case *runtime.EventConsoleAPICalled:
+			line = "console." + string(e.Type) + ":"
+			for _, a := range e.Args {
+				line += " " + string(a.Value) + a.Description
+			}
+		default:
+			return
+		}
+		pageLogMu.Lock()
+		pageLog = append(pageLog, line)
+		pageLogMu.Unlock()
+	}))
 
 	// First run: the setup page, with the token from the log.
 	m := regexp.MustCompile(`"setup_token":\s*"([^"]+)"`).FindStringSubmatch(in.out.String())
 	if m == nil {
 		t.Fatalf("no setup token in the log:\n%s", in.out)
 	}
-	do("open the portal", navigate(in.portal("/")), chromedp.WaitVisible("#token"))
+	do("open the portal", navigate(in.portal("/")), chromedp.WaitVisible(chromedp.CSS("#token")))
 	shoot("01-setup")
-	do("setup", chromedp.SendKeys("#token", m[1]), chromedp.SendKeys("#username", "owner"),
-		chromedp.SendKeys("#email", "owner@example.org"), chromedp.SendKeys("#password", "owner-password-1"),
-		chromedp.Click("#submit"), chromedp.WaitVisible("#username"))
+	do("setup", chromedp.SendKeys(chromedp.CSS("#token"), m[1]), chromedp.SendKeys(chromedp.CSS("#username"), "owner"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "owner@example.org"), chromedp.SendKeys(chromedp.CSS("#password"), "owner-password-1"),
+		chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#username")))
 	shoot("02-login")
-	do("password", chromedp.SendKeys("#username", "owner"), chromedp.SendKeys("#password", "owner-password-1"),
-		chromedp.Click("#submit"), chromedp.WaitVisible("#manualkey"))
+	do("password", chromedp.SendKeys(chromedp.CSS("#username"), "owner"), chromedp.SendKeys(chromedp.CSS("#password"), "owner-password-1"),
+		chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#manualkey")))
 	waitJS("the QR code", `(() => { const i = document.querySelector("img.qr"); return !!(i && i.complete && i.naturalWidth > 0) })()`, 15*time.Second)
 	shoot("03-enrol")
 	key := strings.ReplaceAll(strings.TrimSpace(text("#manualkey")), " ", "")
@@ -209,9 +249,9 @@ func TestBrowserPortal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	do("enrol", chromedp.SendKeys("#code", code), chromedp.Click("#submit"), chromedp.WaitVisible("#codes"))
+	do("enrol", chromedp.SendKeys(chromedp.CSS("#code"), code), chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#codes")))
 	shoot("04-recovery-codes")
-	do("continue", chromedp.Click("#continue"), chromedp.WaitVisible("#apps"))
+	do("continue", chromedp.Click(chromedp.CSS("#continue")), chromedp.WaitVisible(chromedp.CSS("#apps")))
 
 	// Home: the app installed by the CLI, live figures.
 	waitJS("live system figures", `document.querySelector('[data-stat="cpu"]').textContent.includes("%")`, 30*time.Second)
@@ -222,13 +262,13 @@ func TestBrowserPortal(t *testing.T) {
 	shoot("05-home")
 
 	// Store: find the app, open its page, install it.
-	do("store", navigate(in.portal("/store")), chromedp.WaitVisible(`[data-ref="test/duo"]`))
+	do("store", navigate(in.portal("/store")), chromedp.WaitVisible(chromedp.CSS(`[data-ref="test/duo"]`)))
 	shoot("06-store")
 	do("search the store", fill("#store-search", "greet"))
 	if hidden := eval(`String(document.querySelector('[data-ref="builtin/whoami"]') ? document.querySelector('[data-ref="builtin/whoami"]').hidden : "absent")`); hidden != "true" && hidden != "absent" {
 		t.Errorf("searching the store for greet still shows whoami (hidden=%s)", hidden)
 	}
-	do("open the app's page", chromedp.Click(`[data-ref="test/duo"]`), chromedp.WaitVisible("#install-form"))
+	do("open the app's page", chromedp.Click(chromedp.CSS(`[data-ref="test/duo"]`)), chromedp.WaitVisible(chromedp.CSS("#install-form")))
 	waitJS("the subdomain check", `document.getElementById("subdomain-status").textContent.includes("free")`, 15*time.Second)
 	if v := eval(`document.querySelector('[data-key="TOKEN"]').type + " " + document.querySelector('[data-key="TOKEN"]').value.length`); v != "password 20" {
 		t.Errorf("secret field: %q, want a masked generated value", v)
@@ -241,9 +281,9 @@ func TestBrowserPortal(t *testing.T) {
 	waitJS("the subdomain refused", `document.getElementById("subdomain-status").textContent.includes("already the address of app alpha")`, 15*time.Second)
 	do("free subdomain", fill("#subdomain", "duo"), fill(`[data-key="GREETING"]`, "browser"))
 	waitJS("the subdomain accepted", `document.getElementById("subdomain-status").textContent.includes("free")`, 15*time.Second)
-	do("install", chromedp.Click("#install"), chromedp.WaitVisible("#progress"))
+	do("install", press("#install"), chromedp.WaitVisible(chromedp.CSS("#progress")))
 	waitJS("install progress", `document.querySelectorAll("[data-op-steps] li").length > 0`, 30*time.Second)
-	do("install finished", chromedp.WaitVisible("#install-done"))
+	do("install finished", chromedp.WaitVisible(chromedp.CSS("#install-done")))
 	steps := eval(`Array.from(document.querySelectorAll("[data-op-steps] li")).map(l => l.dataset.step + ":" + l.className).join(" ")`)
 	for _, want := range []string{"validate:done", "image:done", "compose:container:done", "wait:done"} {
 		if !strings.Contains(steps, want) {
@@ -256,7 +296,7 @@ func TestBrowserPortal(t *testing.T) {
 	shoot("08-install-done")
 
 	// Open it at its subdomain (through the portal's hand-over).
-	do("open the app", chromedp.Click("#open-app"), chromedp.Sleep(time.Second), chromedp.WaitReady("body"))
+	do("open the app", press("#open-app"), chromedp.Sleep(time.Second), chromedp.WaitReady(chromedp.CSS("body")))
 	loc, _ := chromedp.Run(step(10*time.Second), chromedp.Location())
 	if body := text("body"); !strings.HasPrefix(loc, in.url("duo", "/")) || !strings.HasPrefix(strings.TrimSpace(body), "hello from web-browser") {
 		t.Fatalf("opening the app: at %s, page %q", loc, body)
@@ -264,15 +304,15 @@ func TestBrowserPortal(t *testing.T) {
 
 	// Its page: stop, start, logs, settings.
 	appPage := in.portal("/apps/duo")
-	do("app page", navigate(appPage), chromedp.WaitVisible("#app"))
+	do("app page", navigate(appPage), chromedp.WaitVisible(chromedp.CSS("#app")))
 	waitJS("resource use", `document.getElementById("app-usage").textContent.includes("CPU")`, 30*time.Second)
 	shoot("09-app")
-	do("stop", chromedp.Click("#stop"))
+	do("stop", press("#stop"))
 	waitJS("stopped", `document.querySelector("h1 [data-status]").textContent === "stopped"`, 90*time.Second)
-	do("start", chromedp.Click("#start"))
+	do("start", press("#start"))
 	waitJS("running again", `document.querySelector("h1 [data-status]").textContent === "running"`, 90*time.Second)
 
-	do("logs", chromedp.Click(`a[href="#logs"]`))
+	do("logs", chromedp.Click(chromedp.CSS(`a[href="#logs"]`)))
 	waitJS("live logs", `document.getElementById("log").textContent.includes("web-browser listening")`, 30*time.Second)
 	do("search in logs", fill("#log-search", "db listening"))
 	if n := eval(`String(Array.from(document.querySelectorAll("#log div")).filter(d => !d.classList.contains("hide")).every(d => d.textContent.includes("db listening")))`); n != "true" {
@@ -280,26 +320,26 @@ func TestBrowserPortal(t *testing.T) {
 	}
 	shoot("10-app-logs")
 
-	do("settings", chromedp.Click(`a[href="#settings"]`), chromedp.WaitVisible(`#s-GREETING`))
+	do("settings", chromedp.Click(chromedp.CSS(`a[href="#settings"]`)), chromedp.WaitVisible(chromedp.CSS(`#s-GREETING`)))
 	if v := eval(`document.getElementById("s-GREETING").value + "|" + document.getElementById("s-TOKEN").value`); v != "browser|" {
 		t.Errorf("settings form shows %q (the secret must not be shown)", v)
 	}
 	shoot("11-app-settings")
-	do("change a setting", fill("#s-GREETING", "changed"), chromedp.Click("#settings-save"))
+	do("change a setting", fill("#s-GREETING", "changed"), press("#settings-save"))
 	waitJS("recreated", `document.querySelector("#progress [data-op-result]").textContent.includes("recreated with them")`, 120*time.Second)
-	do("the app after the change", navigate(in.url("duo", "/")), chromedp.Sleep(time.Second), chromedp.WaitReady("body"))
+	do("the app after the change", navigate(in.url("duo", "/")), chromedp.Sleep(time.Second), chromedp.WaitReady(chromedp.CSS("body")))
 	if body := text("body"); !strings.HasPrefix(strings.TrimSpace(body), "hello from web-changed") {
 		t.Errorf("after the settings change the app says %q", body)
 	}
-	do("access tab", navigate(appPage+"#access"), chromedp.WaitVisible("#policy-form"))
+	do("access tab", navigate(appPage+"#access"), chromedp.WaitVisible(chromedp.CSS("#policy-form")))
 	shoot("12-app-access")
 
 	// The other main pages.
-	do("own app page", navigate(in.portal("/store/new")), chromedp.WaitVisible("#own-form"))
-	do("broken compose file", fill("#own-id", "mine"), fill("#own-compose", "services:\n  web:\n    image: [oops\n"), chromedp.Click("#install"))
+	do("own app page", navigate(in.portal("/store/new")), chromedp.WaitVisible(chromedp.CSS("#own-form")))
+	do("broken compose file", fill("#own-id", "mine"), fill("#own-compose", "services:\n  web:\n    image: [oops\n"), press("#install"))
 	waitJS("the error at its line", `!document.getElementById("own-lines").hidden && !!document.querySelector("#own-lines li.err")`, 30*time.Second)
 	shoot("13-own-app")
-	do("admin page", navigate(in.portal("/admin")), chromedp.WaitVisible("#stores"))
+	do("admin page", navigate(in.portal("/admin")), chromedp.WaitVisible(chromedp.CSS("#stores")))
 	if s := text("#stores"); !strings.Contains(s, "test") {
 		t.Errorf("stores on the admin page: %q", s)
 	}
@@ -307,16 +347,16 @@ func TestBrowserPortal(t *testing.T) {
 		t.Errorf("hosts on the admin page: %q", s)
 	}
 	shoot("14-admin")
-	do("account page", navigate(in.portal("/account")), chromedp.WaitVisible("#signout-all"))
+	do("account page", navigate(in.portal("/account")), chromedp.WaitVisible(chromedp.CSS("#signout-all")))
 	shoot("15-account")
 
 	// Remove it, confirming with its name.
-	do("app page again", navigate(appPage), chromedp.WaitVisible("#app"), chromedp.Click("#remove"), chromedp.WaitVisible("#confirm-name"))
+	do("app page again", navigate(appPage), chromedp.WaitVisible(chromedp.CSS("#app")), press("#remove"), chromedp.WaitVisible(chromedp.CSS("#confirm-name")))
 	if d := eval(`String(document.getElementById("remove-confirm").disabled)`); d != "true" {
 		t.Error("remove is possible without typing the app's name")
 	}
-	do("confirm removal", chromedp.Click("#keep-data"), chromedp.SendKeys("#confirm-name", "duo"), chromedp.Click("#remove-confirm"))
-	do("removed", chromedp.WaitVisible("#removed"))
+	do("confirm removal", press("#keep-data"), chromedp.SendKeys(chromedp.CSS("#confirm-name"), "duo"), press("#remove-confirm"))
+	do("removed", chromedp.WaitVisible(chromedp.CSS("#removed")))
 	shoot("16-app-removed")
 	if out := in.mustCLI("apps", "list"); strings.Contains(out, "duo") {
 		t.Errorf("duo still listed after removal:\n%s", out)

@@ -319,6 +319,11 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
+  // Dismiss a finished operation's panel.
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest("[data-op-close]");
+    if (b) b.closest(".op").hidden = true;
+  });
   // Selects that submit their form when changed.
   document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
     s.addEventListener("change", function () { s.form.submit(); });

@@ -12,6 +12,7 @@ document.addEventListener("DOMContentLoaded", function () {
 
   function refreshStatus() {
     return SH.api("GET", "/api/v1/apps/" + encodeURIComponent(id)).then(function (r) {
+      if (r.status === 404) return gone();
       if (!r.ok || !r.data) return;
       SH.setPill(root.querySelector("h1 [data-status]"), r.data.card.status);
       (r.data.containers || []).forEach(function (c) {
@@ -20,6 +21,15 @@ document.addEventListener("DOMContentLoaded", function () {
       });
       updateButtons(r.data.card.status);
     });
+  }
+  // gone shows that the app was removed: nothing left to manage.
+  function gone() {
+    SH.setPill(root.querySelector("h1 [data-status]"), "removed");
+    root.querySelector(".actions").hidden = true;
+    document.getElementById("tabs").hidden = true;
+    document.querySelectorAll(".tab").forEach(function (t) { t.hidden = true; });
+    var url = root.querySelector(".url");
+    if (url) url.hidden = true;
   }
   function updateButtons(status) {
     document.getElementById("start").disabled = status === "running";
@@ -38,6 +48,7 @@ document.addEventListener("DOMContentLoaded", function () {
       var p = new SH.Progress(box, title);
       return p.run(r.response).then(function (end) {
         busy(false);
+        if (stats.timer && method === "DELETE" && !end.error) clearInterval(stats.timer);
         return refreshStatus().then(function () { return end; });
       });
     });
@@ -76,7 +87,7 @@ document.addEventListener("DOMContentLoaded", function () {
   // Resource use, every few seconds while the overview shows.
   var usage = document.getElementById("app-usage");
   function stats() {
-    if (document.getElementById("overview").hidden) return;
+    if (document.getElementById("overview").hidden || root.querySelector(".actions").hidden) return;
     SH.api("GET", "/api/v1/apps/" + encodeURIComponent(id) + "/stats").then(function (r) {
       if (!r.ok || !r.data) return;
       usage.textContent = "CPU " + SH.pct(r.data.cpu_percent) + " · memory " + SH.bytes(r.data.memory_bytes);
@@ -90,7 +101,7 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
   stats();
-  setInterval(stats, 5000);
+  stats.timer = setInterval(stats, 5000);
 
   // Live logs.
   var logEl = document.getElementById("log");
