@@ -89,3 +89,47 @@ services:
 		t.Errorf("values after the change: %v, before: %v (the secret left empty must be kept)", rec.Values, first.Values)
 	}
 }
+
+// TestMove: an app moved to another subdomain answers there only, keeps
+// its data and policy, and a taken or reserved address is refused without
+// a change.
+func TestMove(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	if _, err := h.m.Install(ctx, counterApp(t), InstallOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.m.Remove(context.Background(), "counter", false, nil) })
+	other, err := writeApp(t, "other", simpleApp(testImage, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.m.Install(ctx, other, InstallOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.m.Remove(context.Background(), "other", false, nil) })
+	if got := h.get(t, "counter.test.localhost", "/count"); strings.TrimSpace(got) != "1" {
+		t.Fatalf("count before: %q", got)
+	}
+	for _, bad := range []string{"other", "my", "No Way"} {
+		if err := h.m.Move(ctx, "counter", bad, nil); !errors.Is(err, ErrTaken) {
+			t.Errorf("move to %q: %v", bad, err)
+		}
+	}
+	if _, ok := h.reg.Lookup("counter.test.localhost"); !ok {
+		t.Fatal("a refused move unpublished the app")
+	}
+	if err := h.m.Move(ctx, "counter", "tally", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.reg.Lookup("counter.test.localhost"); ok {
+		t.Error("the old address still routes")
+	}
+	if got := h.get(t, "tally.test.localhost", "/count"); strings.TrimSpace(got) != "2" {
+		t.Errorf("count at the new address (data kept): %q", got)
+	}
+	st, _ := h.m.Status(ctx, "counter")
+	if st.Host != "tally.test.localhost" || !strings.Contains(st.URL, "tally.test.localhost") {
+		t.Errorf("record after the move: %s %s", st.Host, st.URL)
+	}
+}

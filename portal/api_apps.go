@@ -304,6 +304,25 @@ func (p *Portal) apiPutSettings(c *fiber.Ctx) error {
 	})
 }
 
+func (p *Portal) apiMove(c *fiber.Ctx) error {
+	st, err := p.status(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Subdomain string `json:"subdomain"`
+	}
+	if err := c.BodyParser(&in); err != nil || in.Subdomain == "" {
+		return bodyError(`{"subdomain": "…"}`)
+	}
+	if err := p.plat().Apps.CheckSubdomain(st.ID, in.Subdomain); err != nil {
+		return opError(err)
+	}
+	return p.startOp(c, st.ID, "move", func(ctx context.Context, progress func(appctl.Event)) error {
+		return p.plat().Apps.Move(ctx, st.ID, in.Subdomain, progress)
+	})
+}
+
 func (p *Portal) apiPolicy(c *fiber.Ctx) error {
 	st, err := p.status(c)
 	if err != nil {

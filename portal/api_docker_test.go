@@ -315,6 +315,27 @@ func TestAPIv1OnDocker(t *testing.T) {
 		t.Errorf("after the settings change the app did not restart with them:\n%s", r.body)
 	}
 
+	// Address.
+	for _, bad := range []struct {
+		body string
+		want int
+	}{{`{}`, 400}, {`{"subdomain":"my"}`, 409}, {`{"subdomain":"Not OK"}`, 409}} {
+		if r := j("PUT", "/api/v1/apps/duo/subdomain", bad.body); r.status != bad.want {
+			t.Errorf("move %s: %d %s", bad.body, r.status, r.body)
+		}
+	}
+	_, end = progress(t, j("PUT", "/api/v1/apps/duo/subdomain", `{"subdomain":"hey"}`))
+	if _, ok := plat.Registry.Lookup("hey." + domain); end.Error != "" || !ok {
+		t.Fatalf("move: %+v", end)
+	}
+	if _, ok := plat.Registry.Lookup("greet." + domain); ok {
+		t.Error("the old address still routes after the move")
+	}
+	_, end = progress(t, j("PUT", "/api/v1/apps/duo/subdomain", `{"subdomain":"greet"}`))
+	if end.Error != "" {
+		t.Fatalf("move back: %+v", end)
+	}
+
 	// Policy.
 	if r := j("PUT", "/api/v1/apps/duo/policy", `{"access":"everyone"}`); r.status != 400 {
 		t.Errorf("bad policy: %d %s", r.status, r.body)
@@ -343,10 +364,10 @@ func TestAPIv1OnDocker(t *testing.T) {
 	}
 	var ops []OperationView
 	json.Unmarshal([]byte(e.do("GET", "/api/v1/operations?app=duo", nil).body), &ops)
-	if len(ops) != 4 || ops[0].Kind != "start" || ops[3].Kind != "install" {
+	if len(ops) != 6 || ops[0].Kind != "start" || ops[5].Kind != "install" {
 		t.Errorf("operations: %+v", ops)
 	}
-	if r := e.do("GET", "/api/v1/operations/"+ops[3].ID, nil); !strings.Contains(r.body, "event: end") {
+	if r := e.do("GET", "/api/v1/operations/"+ops[5].ID, nil); !strings.Contains(r.body, "event: end") {
 		t.Errorf("replay of a finished operation: %s", r.body)
 	}
 

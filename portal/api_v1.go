@@ -42,6 +42,7 @@ func (p *Portal) v1Routes(a *fiber.App) {
 	adm.Delete("/apps/:id", pl, p.apiRemove)
 	adm.Get("/apps/:id/settings", pl, p.apiSettings)
 	adm.Put("/apps/:id/settings", pl, p.apiPutSettings)
+	adm.Put("/apps/:id/subdomain", pl, p.apiMove)
 	adm.Get("/apps/:id/policy", pl, p.apiPolicy)
 	adm.Put("/apps/:id/policy", pl, p.apiPutPolicy)
 	adm.Get("/apps/:id/logs", pl, p.apiLogs)

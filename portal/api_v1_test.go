@@ -28,6 +28,7 @@ var v1Endpoints = []struct {
 	{"DELETE", "/api/v1/apps/vault", true},
 	{"GET", "/api/v1/apps/vault/settings", true},
 	{"PUT", "/api/v1/apps/vault/settings", true},
+	{"PUT", "/api/v1/apps/vault/subdomain", true},
 	{"GET", "/api/v1/apps/vault/policy", true},
 	{"PUT", "/api/v1/apps/vault/policy", true},
 	{"GET", "/api/v1/apps/vault/logs", true},

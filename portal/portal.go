@@ -74,7 +74,10 @@ var templateFS embed.FS
 //go:embed assets
 var assetFS embed.FS
 
-var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
+	// subdomain is the first label of a host name.
+	"subdomain": func(host string) string { sub, _, _ := strings.Cut(host, "."); return sub },
+}).ParseFS(templateFS, "templates/*.html"))
 
 // Cookie names (see the package documentation).
 const (

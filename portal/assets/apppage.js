@@ -84,6 +84,49 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 
+  // A new address, checked while typing.
+  var moveForm = document.getElementById("move-form"), moveIn = document.getElementById("move-sub");
+  var moveStatus = document.getElementById("move-status"), moveTimer = null, current = moveIn.value;
+  moveIn.addEventListener("input", function () {
+    clearTimeout(moveTimer);
+    moveTimer = setTimeout(function () {
+      var name = moveIn.value.trim().toLowerCase();
+      if (!name || name === current) { moveStatus.textContent = ""; return; }
+      SH.api("GET", "/api/v1/subdomain?name=" + encodeURIComponent(name) + "&app=" + encodeURIComponent(id)).then(function (r) {
+        if (!r.ok || !r.data) return;
+        moveStatus.textContent = r.data.available ? "✓ " + r.data.host + " is free" : r.data.message;
+        moveStatus.className = "hint " + (r.data.available ? "ok" : "bad");
+      });
+    }, 250);
+  });
+  moveForm.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var name = moveIn.value.trim().toLowerCase();
+    if (!name || name === current) return;
+    busy(true);
+    SH.api("PUT", "/api/v1/apps/" + encodeURIComponent(id) + "/subdomain", { subdomain: name }).then(function (r) {
+      if (!r.stream) {
+        busy(false);
+        moveStatus.textContent = (r.data && r.data.error) || "Refused (" + r.status + ")";
+        moveStatus.className = "hint bad";
+        return;
+      }
+      window.scrollTo(0, 0);
+      var p = new SH.Progress(box, "Moving " + root.getAttribute("data-name") + " to " + name + "…");
+      return p.run(r.response).then(function (end) {
+        busy(false);
+        if (!end.error && p.done && p.done.url) {
+          current = name;
+          moveStatus.textContent = "";
+          var link = "/auth/app?rd=" + encodeURIComponent(p.done.url);
+          document.querySelectorAll("#app-url, [data-app-url]").forEach(function (a) { a.textContent = p.done.url; a.href = link; });
+          document.getElementById("open").href = link;
+        }
+        return refreshStatus();
+      });
+    });
+  });
+
   // Resource use, every few seconds while the overview shows.
   var usage = document.getElementById("app-usage");
   function stats() {
