@@ -276,6 +276,11 @@ func TestAPIv1OnDocker(t *testing.T) {
 	if json.Unmarshal([]byte(r.body), &st); len(st.Services) != 2 || st.MemoryBytes == 0 {
 		t.Errorf("app stats: %s", r.body)
 	}
+	e.p.sampleUsage(context.Background())
+	e.p.sampleUsage(context.Background())
+	if r := e.do("GET", "/api/v1/apps/duo/history", nil); !strings.HasPrefix(r.body, `[{"time":`) || strings.Count(r.body, "memory_bytes") != 2 {
+		t.Errorf("history: %s", r.body)
+	}
 	var sys SystemStats
 	r = e.do("GET", "/api/v1/system/stats?once=true", nil)
 	if json.Unmarshal([]byte(r.body), &sys); sys.MemTotal == 0 || sys.DiskTotal == 0 || sys.Cores == 0 || len(sys.Apps) != 1 {

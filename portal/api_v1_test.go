@@ -33,6 +33,7 @@ var v1Endpoints = []struct {
 	{"PUT", "/api/v1/apps/vault/policy", true},
 	{"GET", "/api/v1/apps/vault/logs", true},
 	{"GET", "/api/v1/apps/vault/stats", true},
+	{"GET", "/api/v1/apps/vault/history", true},
 	{"POST", "/api/v1/install", true},
 	{"GET", "/api/v1/operations", true},
 	{"GET", "/api/v1/operations/x", true},

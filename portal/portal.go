@@ -52,6 +52,7 @@
 package portal
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -118,6 +119,9 @@ type Portal struct {
 	origin string // https://my.<domain>[:port]
 	csp    string
 	ops    operations
+	// history is the apps' resource use over the last hour.
+	history     usageHistory
+	stopHistory context.CancelFunc
 }
 
 // New builds the portal.
@@ -140,6 +144,11 @@ func New(cfg Config) *Portal {
 		ErrorHandler:          p.errorHandler,
 	})
 	p.routes()
+	if cfg.Platform != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		p.stopHistory = cancel
+		go p.recordUsage(ctx)
+	}
 	return p
 }
 
@@ -150,7 +159,12 @@ func (p *Portal) App() *fiber.App { return p.app }
 func (p *Portal) Serve(ln net.Listener) error { return p.app.Listener(ln) }
 
 // Shutdown stops the server, waiting up to timeout for requests in flight.
-func (p *Portal) Shutdown(timeout time.Duration) error { return p.app.ShutdownWithTimeout(timeout) }
+func (p *Portal) Shutdown(timeout time.Duration) error {
+	if p.stopHistory != nil {
+		p.stopHistory()
+	}
+	return p.app.ShutdownWithTimeout(timeout)
+}
 
 func (p *Portal) hostPort(host string) string {
 	if p.cfg.HTTPSPort != 0 && p.cfg.HTTPSPort != 443 {

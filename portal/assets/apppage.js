@@ -146,6 +146,36 @@ document.addEventListener("DOMContentLoaded", function () {
   stats();
   stats.timer = setInterval(stats, 5000);
 
+  // Resource use over the last hour, as two small charts.
+  function chart(title, cls, values, fmt) {
+    var NS = "http://www.w3.org/2000/svg";
+    var fig = SH.el("figure", cls);
+    var max = Math.max.apply(null, values.concat([1e-9]));
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 100 40");
+    svg.setAttribute("preserveAspectRatio", "none");
+    var line = document.createElementNS(NS, "polyline");
+    line.setAttribute("points", values.map(function (v, i) {
+      var x = values.length > 1 ? 100 * i / (values.length - 1) : 50;
+      return x.toFixed(1) + "," + (38 - 36 * v / max).toFixed(1);
+    }).join(" "));
+    svg.appendChild(line);
+    fig.appendChild(svg);
+    fig.appendChild(SH.el("figcaption", "", title + " · now " + fmt(values[values.length - 1]) + ", peak " + fmt(max)));
+    return fig;
+  }
+  function history() {
+    SH.api("GET", "/api/v1/apps/" + encodeURIComponent(id) + "/history").then(function (r) {
+      if (!r.ok || !r.data || r.data.length < 2) return;
+      var box = document.getElementById("history");
+      box.textContent = "";
+      box.appendChild(chart("CPU", "cpu", r.data.map(function (p) { return p.cpu_percent; }), SH.pct));
+      box.appendChild(chart("Memory", "mem", r.data.map(function (p) { return p.memory_bytes; }), SH.bytes));
+    });
+  }
+  history();
+  setInterval(history, 60000);
+
   // Live logs.
   var logEl = document.getElementById("log");
   var svc = document.getElementById("log-service"), tail = document.getElementById("log-tail");
