@@ -56,6 +56,20 @@ volumes:
   cache:
 `)
 	write("duo/icon.svg", `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><rect width="8" height="8" fill="red"/></svg>`)
+	write("crashy/compose.yaml", `x-stackhub:
+  name: Crashy
+  main: {service: web, port: 8080}
+services:
+  web:
+    image: stackhub-testapp:dev
+    pull_policy: never
+    entrypoint: ["/no-such-program"]
+    depends_on: [db]
+  db:
+    image: stackhub-testapp:dev
+    pull_policy: never
+    environment: {PORT: "8081", NAME: crashy-db}
+`)
 	write("risky/compose.yaml", `x-stackhub:
   name: Risky
   icon: `+iconURL+`
@@ -166,7 +180,7 @@ func TestAPIv1OnDocker(t *testing.T) {
 	// The store.
 	r := e.do("GET", "/api/v1/store/apps?store=test", nil)
 	var list StoreList
-	if json.Unmarshal([]byte(r.body), &list); r.status != 200 || len(list.Apps) != 2 || list.Apps[0].Ref != "test/duo" || !strings.Contains(strings.Join(list.Categories, ","), "utilities") {
+	if json.Unmarshal([]byte(r.body), &list); r.status != 200 || len(list.Apps) != 3 || !strings.Contains(r.body, `"ref":"test/duo"`) || !strings.Contains(strings.Join(list.Categories, ","), "utilities") {
 		t.Fatalf("store list: %d %s", r.status, r.body)
 	}
 	if r := e.do("GET", "/api/v1/store/apps?q=greet", nil); !strings.Contains(r.body, `"ref":"test/duo"`) || strings.Contains(r.body, "test/risky") {
@@ -234,13 +248,28 @@ func TestAPIv1OnDocker(t *testing.T) {
 	if apps, _ := plat.Apps.List(context.Background()); len(apps) != 0 {
 		t.Fatalf("refused installs left %+v", apps)
 	}
+	// An install that fails ends with the error and the app's last log
+	// lines, and leaves nothing behind.
+	evs, end := progress(t, j("POST", "/api/v1/install", `{"ref":"test/crashy"}`))
+	var logs string
+	for _, ev := range evs {
+		if ev.Phase == PhaseLogs {
+			logs = ev.Message
+		}
+	}
+	if end.Error == "" || !strings.Contains(logs, "crashy-db listening on :8081") {
+		t.Errorf("failed install: end %+v, logs %q", end, logs)
+	}
+	if apps, _ := plat.Apps.List(context.Background()); len(apps) != 0 {
+		t.Errorf("a failed install left %+v", apps)
+	}
 	if r := e.do("GET", "/api/v1/subdomain?name=greet&app=duo", nil); !strings.Contains(r.body, `"available":true`) || !strings.Contains(r.body, `"host":"greet.`+domain) {
 		t.Errorf("subdomain free: %s", r.body)
 	}
 
 	// Install with progress over SSE.
 	r = j("POST", "/api/v1/install", `{"ref":"test/duo","subdomain":"greet","values":{"GREETING":"hi"}}`)
-	evs, end := progress(t, r)
+	evs, end = progress(t, r)
 	if end.Error != "" || end.Kind != "install" || end.App != "duo" {
 		t.Fatalf("install ended with %+v", end)
 	}
@@ -382,7 +411,7 @@ func TestAPIv1OnDocker(t *testing.T) {
 			t.Errorf("add store %s: %d %s", bad, r.status, r.body)
 		}
 	}
-	if r := j("POST", "/api/v1/stores", `{"name":"more","location":"`+testStore(t, "")+`"}`); r.status != 201 || !strings.Contains(r.body, `"apps":2`) {
+	if r := j("POST", "/api/v1/stores", `{"name":"more","location":"`+testStore(t, "")+`"}`); r.status != 201 || !strings.Contains(r.body, `"apps":3`) {
 		t.Errorf("add store: %d %s", r.status, r.body)
 	}
 	if r := j("POST", "/api/v1/stores/refresh", ``); r.status != 200 || !strings.Contains(r.body, `"name":"more"`) {

@@ -331,6 +331,18 @@ func TestBrowserPortal(t *testing.T) {
 	if body := text("body"); !strings.HasPrefix(strings.TrimSpace(body), "hello from web-changed") {
 		t.Errorf("after the settings change the app says %q", body)
 	}
+	// A new address, from the overview.
+	do("overview", navigate(appPage), chromedp.WaitVisible(chromedp.CSS("#move-sub")), fill("#move-sub", "greeter"))
+	waitJS("the new address checked", `document.getElementById("move-status").textContent.includes("free")`, 15*time.Second)
+	do("move", press("#move"))
+	waitJS("moved", `document.querySelector("#progress [data-op-result]").textContent.includes("now answers at")`, 120*time.Second)
+	if link := eval(`document.getElementById("app-url").textContent`); !strings.HasPrefix(link, in.url("greeter", "/")) {
+		t.Errorf("the app's link after the move: %q", link)
+	}
+	do("the app at its new address", navigate(in.url("greeter", "/")), chromedp.Sleep(time.Second), chromedp.WaitReady(chromedp.CSS("body")))
+	if body := text("body"); !strings.HasPrefix(strings.TrimSpace(body), "hello from web-changed") {
+		t.Errorf("at the new address the app says %q", body)
+	}
 	do("access tab", navigate(appPage+"#access"), chromedp.WaitVisible(chromedp.CSS("#policy-form")))
 	shoot("12-app-access")
 
@@ -343,7 +355,7 @@ func TestBrowserPortal(t *testing.T) {
 	if s := text("#stores"); !strings.Contains(s, "test") {
 		t.Errorf("stores on the admin page: %q", s)
 	}
-	if s := text("#domain"); !strings.Contains(s, "duo.localhost") {
+	if s := text("#domain"); !strings.Contains(s, "greeter.localhost") {
 		t.Errorf("hosts on the admin page: %q", s)
 	}
 	shoot("14-admin")

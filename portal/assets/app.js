@@ -146,6 +146,7 @@ var SH = (function () {
         break;
       }
       case "done": this.finish(e); return;
+      case "logs": this.appLogs = e.message; return;
       case "error": if (e.code) return; break; // the end event says it
       default:
         if (labels[e.phase]) { this.step(e.phase); this.setPct(weights[e.phase] || 50); }
@@ -200,7 +201,12 @@ var SH = (function () {
     err.setAttribute("role", "alert");
     err.id = "op-error";
     this.result.appendChild(err);
-    if (this.lines.length) {
+    if (this.appLogs) {
+      this.result.appendChild(el("p", "muted small", "The app's last log lines:"));
+      var pre = el("pre", "op-log", this.appLogs);
+      pre.id = "op-app-logs";
+      this.result.appendChild(pre);
+    } else if (this.lines.length) {
       this.result.appendChild(el("p", "muted small", "Last steps:"));
       this.result.appendChild(el("pre", "op-log", this.lines.slice(-10).join("\n")));
     }
