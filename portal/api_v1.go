@@ -14,11 +14,9 @@ package portal
 import (
 	"errors"
 	"sort"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/platform"
 )
 
@@ -151,10 +149,4 @@ func opError(err error) error {
 		return err
 	}
 	return fiber.NewError(statusOf(err), err.Error())
-}
-
-// identityAllowed reports whether id may open an app with policy pol.
-func identityAllowed(id auth.Identity, host string, p *Portal) bool {
-	e, ok := p.cfg.Registry.Lookup(strings.ToLower(host))
-	return ok && auth.Allowed(id, e.Policy, "/")
 }
