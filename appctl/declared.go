@@ -286,12 +286,7 @@ func (m *Manager) ApplyDeclared(ctx context.Context, d Desired, progress func(Ev
 
 	progress(Event{Phase: PhaseValidate, Status: "checking the compose file"})
 	// Checked and recorded as an install is (project.go).
-	rec.Validated = nil
-	p, err := m.validate(ctx, &rec)
-	if err == nil {
-		rec.Exposure = exposure(p, &rec) // exposure.go
-		err = m.prepareStart(ctx, &rec, p)
-	}
+	p, err := m.revalidate(ctx, &rec)
 	if err != nil {
 		m.putSourceBack(&old) // the running app's source
 		return Record{}, fmt.Errorf("update %s: %w", id, err)

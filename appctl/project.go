@@ -205,3 +205,20 @@ func (m *Manager) putSourceBack(rec *Record) {
 		m.log.Warn("write the app's project back", zap.String("app", rec.ID), zap.Error(err))
 	}
 }
+
+// revalidate checks and records rec's project anew, as an install does,
+// after a change of its values, address or version, and readies its start
+// (data folder, mounts checked against the host). On error rec's source on
+// disk may hold the refused version: putSourceBack the old record.
+func (m *Manager) revalidate(ctx context.Context, rec *Record) (*types.Project, error) {
+	rec.Validated = nil
+	p, err := m.validate(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	rec.Exposure = exposure(p, rec) // exposure.go
+	if err := m.prepareStart(ctx, rec, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -154,12 +154,7 @@ func (m *Manager) Update(ctx context.Context, app stores.App, progress func(Even
 	// The new version is checked and recorded as an install is
 	// (project.go), and its mounts checked against the host before anything
 	// stops.
-	next.Validated = nil
-	p, err := m.validate(ctx, &next)
-	if err == nil {
-		next.Exposure = exposure(p, &next) // exposure.go
-		err = m.prepareStart(ctx, &next, p)
-	}
+	p, err := m.revalidate(ctx, &next)
 	if err == nil {
 		err = ensureImages(ctx, m.engine.Docker(), p, progress)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 
 	"github.com/stackhub/stackhub/internal/auth"
@@ -109,12 +110,12 @@ func (h *Portal) Provision(ctx caddy.Context) error {
 	}
 	log := ctx.Logger()
 	_, _, err = portals.LoadOrNew(h.key, func() (caddy.Destructor, error) {
-		return startPortal(p, h.Socket, log)
+		return startPortal(p, h.Socket, log, ctx.Storage())
 	})
 	return err
 }
 
-func startPortal(p *platform.Platform, socket string, log *zap.Logger) (runningPortal, error) {
+func startPortal(p *platform.Platform, socket string, log *zap.Logger, storage certmagic.Storage) (runningPortal, error) {
 	// A socket file left by a previous process (crash, kill -9) would make
 	// Listen fail; nothing else of ours can be listening on it, as this pool
 	// is the only opener in the process and badger's lock keeps a second
@@ -133,6 +134,7 @@ func startPortal(p *platform.Platform, socket string, log *zap.Logger) (runningP
 	sugar := log.Sugar()
 	pt := portal.New(portal.Config{
 		Auth: p.Auth, Registry: p.Registry, Policies: p.Apps, Starter: p.Apps, Domain: p.Config.Domain, HTTPSPort: p.Config.HTTPSPort,
+		Platform: p, Certificates: certificatesIn(storage), DNSRecords: portalDNSRecords,
 		Logf: sugar.Infof,
 	})
 	go func() {

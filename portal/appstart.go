@@ -73,7 +73,7 @@ func (p *Portal) appStart(c *fiber.Ctx) error {
 // startView describes the app named in the URL, from the registry.
 func (p *Portal) startView(app string) (startView, error) {
 	for _, e := range p.cfg.Registry.Entries() {
-		if e.App == app {
+		if e.App == app && !e.Alias {
 			v := startView{App: app, AppURL: "https://" + p.hostPort(e.Host) + "/", Running: e.Upstream != ""}
 			v.Title = "Start " + app
 			v.Message = "The app " + app + " is stopped."

@@ -46,7 +46,7 @@ func TestBrowserSignInWithEnrolment(t *testing.T) {
 	in.mustCLI("user", "add", "erin", "--admin", "--password", "erin-password-1")
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
+		chromedp.ExecPath(isolatedChromium(t, exe, in.httpsPort)),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,

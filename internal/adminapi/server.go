@@ -273,32 +273,13 @@ func stream(w http.ResponseWriter, r *http.Request, op func(context.Context, fun
 
 // statusOf maps an operation's error to an HTTP status.
 func statusOf(err error) int {
-	var du *appctl.DockerUnreachableError
-	var im *appctl.ImageMissingError
 	if code, ok := managedStatus(err); ok {
 		return code
 	}
-	switch {
-	case errors.Is(err, appctl.ErrNotInstalled):
-		return http.StatusNotFound
-	case errors.Is(err, appctl.ErrAlreadyInstalled), errors.Is(err, appctl.ErrTaken):
-		return http.StatusConflict
-	case errors.Is(err, appctl.ErrHazards):
-		return http.StatusForbidden
-	case errors.Is(err, appctl.ErrNeedsApps):
-		return http.StatusPreconditionFailed
-	case errors.Is(err, appctl.ErrRequired):
-		return http.StatusConflict
-	case errors.Is(err, appctl.ErrInvalid):
-		return http.StatusBadRequest
-	case errors.As(err, &du):
-		return http.StatusServiceUnavailable
-	case errors.As(err, &im):
-		return http.StatusFailedDependency
-	case isBackupError(err):
-		return backupStatus(err)
+	if code := appctl.HTTPStatus(err); code != http.StatusInternalServerError || !isBackupError(err) {
+		return code
 	}
-	return http.StatusInternalServerError
+	return backupStatus(err)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

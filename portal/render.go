@@ -1,0 +1,74 @@
+// Page rendering: the data of every page and the template call.
+
+package portal
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/stackhub/stackhub/internal/auth"
+	"github.com/stackhub/stackhub/stores"
+)
+
+// view is the data of every page.
+type view struct {
+	Title     string
+	User      auth.Identity
+	CSRF      string
+	Error     string
+	Warning   string
+	Message   string
+	RD        string
+	Next      string
+	Codes     []string
+	Enrolment auth.Enrolment
+	Apps      []appView
+	Users     []auth.User
+	Sessions  []auth.Session
+	// Nav is the section of the header to mark: apps, store, admin,
+	// account.
+	Nav string
+	// Domain is the base domain (apps at <app>.<Domain>).
+	Domain string
+	// Cards are the apps of the home page.
+	Cards []AppCard
+	// Store, StoreApp, App and Hosts are the data of the store, store
+	// app, app and admin pages.
+	Store    StoreList
+	Query    storeQuery
+	StoreApp StoreAppDetail
+	App      AppDetail
+	Hosts    Hosts
+	Stores   []stores.StoreStatus
+}
+
+// storeQuery is the store page's filter.
+type storeQuery struct {
+	Q, Category, Store string
+}
+
+type appView struct {
+	App, Host, Link                    string
+	Running                            bool
+	Access, Users, Groups, PublicPaths string
+}
+
+func (p *Portal) render(c *fiber.Ctx, name string, v view) error {
+	if v.Warning == "" {
+		if st, err := p.cfg.Auth.Settings(); err == nil && !st.TOTPRequired {
+			v.Warning = "Two-factor sign-in is optional on this StackHub (an admin relaxed it): users without TOTP sign in with a password alone."
+		}
+	}
+	if v.Domain == "" {
+		v.Domain = p.cfg.Domain
+	}
+	var b strings.Builder
+	if err := pages.ExecuteTemplate(&b, name, v); err != nil {
+		return err
+	}
+	c.Type("html", "utf-8")
+	return c.SendString(b.String())
+}
+
+// ClientIPHeader carries Caddy's resolved client address to the portal; the
