@@ -135,6 +135,9 @@ func startPortal(p *platform.Platform, socket string, log *zap.Logger) (runningP
 		Auth: p.Auth, Registry: p.Registry, Policies: p.Apps, Starter: p.Apps, Domain: p.Config.Domain, HTTPSPort: p.Config.HTTPSPort,
 		Logf: sugar.Infof,
 	})
+	if p.OIDC != nil {
+		pt.MountOIDC(p.OIDC) // issue 13: OpenID Connect provider at my.<domain>
+	}
 	go func() {
 		if err := pt.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
 			log.Error("portal stopped", zap.Error(err))

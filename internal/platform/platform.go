@@ -25,6 +25,7 @@ import (
 	"github.com/stackhub/stackhub/dns"
 	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/kv"
+	"github.com/stackhub/stackhub/internal/oidcprovider"
 	"github.com/stackhub/stackhub/internal/registry"
 	"github.com/stackhub/stackhub/stores"
 )
@@ -131,6 +132,8 @@ type Platform struct {
 	Apps     *appctl.Manager
 	// Auth holds users, sessions and TOTP; the portal and the gate use it.
 	Auth *auth.Service
+	// OIDC is the OpenID Connect provider at the portal (internal/oidcprovider).
+	OIDC *oidcprovider.Provider
 	// ACME holds the DNS-01 challenge records: the dns.providers.stackhub
 	// module writes them and the zone serves them. It lives here so that
 	// a challenge in flight survives a config reload.
@@ -161,6 +164,10 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("stackhub: accounts: %w", err)
+	}
+	if err := p.openOIDC(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("stackhub: OpenID Connect provider: %w", err)
 	}
 	p.Catalog = stores.NewCatalog(stores.Builtin())
 	for _, sc := range cfg.Stores {

@@ -1,0 +1,46 @@
+package platform
+
+import (
+	"fmt"
+
+	"go.uber.org/zap"
+
+	"github.com/stackhub/stackhub/internal/oidcprovider"
+	"github.com/stackhub/stackhub/internal/registry"
+)
+
+// PortalURL is the portal's origin, https://my.<domain>[:port]; it is also
+// the OpenID Connect issuer.
+func (c Config) PortalURL() string {
+	u := "https://my." + c.Domain
+	if c.HTTPSPort != 0 && c.HTTPSPort != 443 {
+		u += fmt.Sprintf(":%d", c.HTTPSPort)
+	}
+	return u
+}
+
+// openOIDC creates the OpenID Connect provider: clients and keys in kv,
+// app policies from the registry, sign-in through the portal, and tokens
+// revoked when a user is disabled or removed.
+func (p *Platform) openOIDC() error {
+	issuer := p.Config.PortalURL()
+	prov, err := oidcprovider.New(p.DB, oidcprovider.Options{
+		Issuer: issuer,
+		Users:  p.Auth,
+		Policy: func(app string) (registry.Policy, bool) {
+			e, ok := p.Registry.Lookup(app + "." + p.Config.Domain)
+			return e.Policy, ok
+		},
+		LoginURL: func(id string) string { return issuer + "/oidc/login?id=" + id },
+	})
+	if err != nil {
+		return err
+	}
+	p.Auth.OnUserRevoked(func(user string) {
+		if err := prov.RevokeUser(user); err != nil {
+			p.Log.Warn("revoke OIDC tokens", zap.String("user", user), zap.Error(err))
+		}
+	})
+	p.OIDC = prov
+	return nil
+}
