@@ -121,6 +121,8 @@ type Manager struct {
 
 	stop context.CancelFunc
 	done sync.WaitGroup
+
+	oidc OIDCClients // single sign-on clients (oidc.go); may be nil
 }
 
 // New connects to the Docker Engine and prepares the platform network. Call
@@ -278,6 +280,9 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	if err != nil {
 		return Record{}, fmt.Errorf("install %s: %w: %w", app.ID, ErrInvalid, err)
 	}
+	if secrets, err = m.oidcInstall(app, host, values, secrets); err != nil {
+		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
+	}
 	policy := registry.Policy{Access: registry.Private}
 	if opts.Policy != nil {
 		policy = *opts.Policy
@@ -302,6 +307,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 		} else {
 			os.RemoveAll(filepath.Join(m.appDir(app.ID), "source"))
 		}
+		m.oidcRemove(app.ID)
 		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
 	}
 
@@ -318,6 +324,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 		// with --keep-data keeps that data.
 		m.rollback(context.WithoutCancel(ctx), &rec, os.IsNotExist(existed), progress)
 		m.db.Delete(recordKey(app.ID))
+		m.oidcRemove(app.ID)
 		return Record{}, m.installFailed(&rec, err, evidence)
 	}
 	m.forgetInstallFailure(app.ID)
@@ -667,6 +674,7 @@ func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(E
 	} else if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("delete app folder %s: %w", dir, err)
 	}
+	m.oidcRemove(rec.ID)
 	return m.db.Delete(recordKey(rec.ID))
 }
 

@@ -28,8 +28,13 @@ func (p *Platform) openOIDC() error {
 		Issuer: issuer,
 		Users:  p.Auth,
 		Policy: func(app string) (registry.Policy, bool) {
-			e, ok := p.Registry.Lookup(app + "." + p.Config.Domain)
-			return e.Policy, ok
+			// By app id: the app may live on another subdomain.
+			for _, e := range p.Registry.Entries() {
+				if e.App == app {
+					return e.Policy, true
+				}
+			}
+			return registry.Policy{}, false
 		},
 		LoginURL: func(id string) string { return issuer + "/oidc/login?id=" + id },
 	})
@@ -44,3 +49,13 @@ func (p *Platform) openOIDC() error {
 	p.OIDC = prov
 	return nil
 }
+
+// oidcClients adapts the provider to appctl.OIDCClients.
+type oidcClients struct{ *oidcprovider.Provider }
+
+func (c oidcClients) RegisterOIDCClient(app string, uris []string) (string, string, string, error) {
+	cr, err := c.RegisterClient(app, uris)
+	return cr.Issuer, cr.ClientID, cr.ClientSecret, err
+}
+
+func (c oidcClients) RemoveOIDCClient(app string) error { return c.RemoveClient(app) }

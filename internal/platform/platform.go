@@ -197,6 +197,7 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 		db.Close()
 		return nil, fmt.Errorf("stackhub: %w", err)
 	}
+	p.Apps.SetOIDC(oidcClients{p.OIDC})
 	return p, nil
 }
 
