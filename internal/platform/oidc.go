@@ -5,6 +5,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/oidcprovider"
 	"github.com/stackhub/stackhub/internal/registry"
 )
@@ -59,3 +60,17 @@ func (c oidcClients) RegisterOIDCClient(app string, uris []string) (string, stri
 }
 
 func (c oidcClients) RemoveOIDCClient(app string) error { return c.RemoveClient(app) }
+
+// openPasskeys sets up passkey sign-in on the portal: the relying party is
+// the portal's host (my.<domain>), so app subdomains cannot use the
+// portal's passkeys.
+func (p *Platform) openPasskeys() error {
+	pk, err := auth.NewPasskeys(p.Auth, auth.PasskeyConfig{
+		RPID: "my." + p.Config.Domain, Origin: p.Config.PortalURL(), Name: "StackHub (" + p.Config.Domain + ")",
+	})
+	if err != nil {
+		return err
+	}
+	p.Passkeys = pk
+	return nil
+}

@@ -134,6 +134,8 @@ type Platform struct {
 	Auth *auth.Service
 	// OIDC is the OpenID Connect provider at the portal (internal/oidcprovider).
 	OIDC *oidcprovider.Provider
+	// Passkeys are the portal's WebAuthn ceremonies.
+	Passkeys *auth.Passkeys
 	// ACME holds the DNS-01 challenge records: the dns.providers.stackhub
 	// module writes them and the zone serves them. It lives here so that
 	// a challenge in flight survives a config reload.
@@ -168,6 +170,10 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 	if err := p.openOIDC(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("stackhub: OpenID Connect provider: %w", err)
+	}
+	if err := p.openPasskeys(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("stackhub: passkeys: %w", err)
 	}
 	p.Catalog = stores.NewCatalog(stores.Builtin())
 	for _, sc := range cfg.Stores {
