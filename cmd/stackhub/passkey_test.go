@@ -79,6 +79,13 @@ func TestBrowserPasskeys(t *testing.T) {
 		}
 		must(what, err)
 	}
+	// check ticks a checkbox (idempotent, unlike a click).
+	check := func(sel string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Evaluate[bool](`(document.querySelector(` + "`" + sel + "`" + `).checked = true)`)(ctx, tg)
+			return chromedp.Void{}, err
+		}
+	}
 	must("start Chromium", chromedp.Do(bctx))
 	// The virtual authenticator: a platform passkey with a PIN or
 	// biometric that always verifies.
@@ -95,28 +102,38 @@ func TestBrowserPasskeys(t *testing.T) {
 		return chromedp.Void{}, err
 	}))
 
-	// Password, TOTP enrolment, recovery codes.
-	must("password step", chromedp.Do(step(),
+	// Password, TOTP enrolment, recovery codes. The secret and the code
+	// are read inside the sequence, so a retry enrols afresh.
+	var secret string
+	var enrolledAt time.Time
+	enrol := func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		key, err := chromedp.Text("#manualkey")(ctx, tg)
+		if err != nil {
+			return chromedp.Void{}, err
+		}
+		secret = strings.ReplaceAll(strings.TrimSpace(key), " ", "")
+		code, err := totp.GenerateCode(secret, time.Now())
+		if err != nil {
+			return chromedp.Void{}, err
+		}
+		enrolledAt = time.Now()
+		return chromedp.SendKeys("#code", code)(ctx, tg)
+	}
+	again("password and enrolment",
 		chromedp.Navigate(in.portal("/login")), chromedp.WaitVisible("#username"),
 		chromedp.SendKeys("#username", "erin"), chromedp.SendKeys("#password", "erin-password-1"),
-		chromedp.Click("#submit"), chromedp.WaitVisible("#manualkey")))
-	secret := strings.ReplaceAll(strings.TrimSpace(text("#manualkey")), " ", "")
-	code, err := totp.GenerateCode(secret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	enrolledAt := time.Now()
-	must("enrolment", chromedp.Do(step(), chromedp.SendKeys("#code", code), chromedp.Click("#submit"), chromedp.WaitVisible("#codes")))
+		chromedp.Click("#submit"), chromedp.WaitVisible("#manualkey"),
+		enrol, chromedp.Click("#submit"), chromedp.WaitVisible("#codes"))
 	recovery := strings.Fields(text("#codes"))
 	if len(recovery) == 0 {
 		t.Fatal("no recovery codes shown")
 	}
 
 	// Add a passkey on the account page.
-	must("add passkey", chromedp.Do(step(),
+	again("add passkey",
 		chromedp.Navigate(in.portal("/account")), chromedp.WaitVisible("#passkeys-link"), chromedp.Click("#passkeys-link"),
 		chromedp.WaitVisible("#passkey-add-go"), chromedp.Click("#passkey-add-go"),
-		chromedp.WaitVisible("#passkey-list")))
+		chromedp.WaitVisible("#passkey-list"))
 	if list := text("#passkey-list"); !strings.Contains(list, "Passkey") {
 		t.Fatalf("passkey list: %q", list)
 	}
@@ -145,7 +162,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	// Require passkeys for admins.
 	again("require passkeys",
 		chromedp.Navigate(in.portal("/account/passkeys")), chromedp.WaitVisible("#passkey-required"),
-		chromedp.SetJavascriptAttribute("#passkey-required", "checked", "true"), chromedp.Submit("#passkey-required"),
+		check("#passkey-required"), chromedp.Submit("#passkey-required"),
 		chromedp.WaitVisible("#passkey-list"))
 	if on, err := chromedp.Run(step(), chromedp.Evaluate[bool](`document.getElementById("passkey-required").checked`)); err != nil || !on {
 		t.Fatalf("the requirement did not stay on (%v)", err)
@@ -155,7 +172,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	if wait := 31*time.Second - time.Since(enrolledAt); wait > 0 {
 		time.Sleep(wait)
 	}
-	code, _ = totp.GenerateCode(secret, time.Now())
+	code, _ := totp.GenerateCode(secret, time.Now())
 	again("password and code",
 		chromedp.Navigate(in.portal("/login")), chromedp.WaitVisible("#username"),
 		chromedp.SendKeys("#username", "erin"), chromedp.SendKeys("#password", "erin-password-1"),
