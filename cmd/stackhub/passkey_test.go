@@ -82,7 +82,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	// check ticks a checkbox (idempotent, unlike a click).
 	check := func(sel string) chromedp.Action[chromedp.Void] {
 		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			_, err := chromedp.Evaluate[bool](`(document.querySelector(` + "`" + sel + "`" + `).checked = true)`)(ctx, tg)
+			_, err := chromedp.Evaluate[bool](`(document.querySelector(`+"`"+sel+"`"+`).checked = true)`)(ctx, tg)
 			return chromedp.Void{}, err
 		}
 	}
