@@ -11,6 +11,7 @@
 // or in $BACKEND's when set: a two-service app), /incr (increment the local
 // counter), /file?path=P (the file P as the container sees it, 404 when it
 // cannot read it: security tests check what a container reaches).
+// With OIDC_CLIENT=1 it is an OpenID Connect client instead (oidc.go).
 package main
 
 import (
@@ -40,6 +41,9 @@ func main() {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	}
+	if os.Getenv("OIDC_CLIENT") == "1" { // an OpenID Connect relying party: oidc.go
+		log.Fatal(serveOIDCClient())
 	}
 	name := envOr("NAME", "testapp")
 	dataDir := envOr("DATA_DIR", "/data")
