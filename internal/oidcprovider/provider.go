@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -53,6 +54,8 @@ type Provider struct {
 	issuer string
 	keys   *keys
 	op     *op.Provider
+
+	lastPrune atomic.Int64 // unix seconds of the last prune (prune.go)
 }
 
 // ErrNotAllowed is returned by Authorize when the app's access policy does

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -508,4 +509,33 @@ func storedKeys(t *testing.T, e *env, prefix string) []string {
 		t.Fatal(err)
 	}
 	return ks
+}
+
+func TestPruneRemovesOnlyExpiredRecords(t *testing.T) {
+	e := newEnv(t)
+	v := verifier()
+	tok, err := e.exchange(e.code("alice", v), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := e.startAuth(e.oauth2().AuthCodeURL("s", oauth2.S256ChallengeOption(verifier())))
+	// Now: nothing is expired, nothing goes.
+	if err := e.p.prune(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := e.userinfo(tok); code != 200 {
+		t.Fatal("prune removed a live access token")
+	}
+	if _, err := e.p.PendingRequest(pending); err != nil {
+		t.Fatal("prune removed a live sign-in request")
+	}
+	// A month and a day later everything has expired and is removed.
+	if err := e.p.prune(time.Now().Add(refreshTTL + 24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{prefixAuthRequest, prefixCode, prefixAccess, prefixRefresh} {
+		if n := len(storedKeys(t, e, prefix)); n != 0 {
+			t.Errorf("%d records left under %s", n, prefix)
+		}
+	}
 }

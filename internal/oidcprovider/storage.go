@@ -21,6 +21,7 @@ type storage struct{ p *Provider }
 var errInvalid = errors.New("invalid or expired")
 
 func (s storage) CreateAuthRequest(_ context.Context, r *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	s.p.maybePrune(time.Now())
 	a := &authRequest{
 		ID:           randomID(24),
 		Created:      time.Now().UTC(),
