@@ -189,4 +189,13 @@ func TestBrowserPasskeys(t *testing.T) {
 		chromedp.Click("details summary"), chromedp.WaitVisible("#recovery"),
 		chromedp.SendKeys("#recovery", recovery[0]), chromedp.Submit("#recovery"),
 		chromedp.WaitVisible("#signout"))
+
+	// The CLI switches the requirement too.
+	if out := in.mustCLI("user", "require-passkey", "off"); !strings.Contains(out, "password and code again") {
+		t.Errorf("require-passkey off said %q", out)
+	}
+	again("requirement off", chromedp.Navigate(in.portal("/account/passkeys")), chromedp.WaitVisible("#passkey-required"))
+	if on, err := chromedp.Run(step(), chromedp.Evaluate[bool](`document.getElementById("passkey-required").checked`)); err != nil || on {
+		t.Fatalf("after `user require-passkey off` the portal shows it on (%v)", err)
+	}
 }
