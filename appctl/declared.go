@@ -265,10 +265,18 @@ func (m *Manager) ApplyDeclared(ctx context.Context, d Desired, progress func(Ev
 	if old.State != StateInstalled {
 		return Record{}, fmt.Errorf("update %s: app is %s: wait for it to finish, or remove it", id, old.State)
 	}
-	values, secrets, err := resolveValues(d.App, mergeValues(old.Values, d.Options.Values))
+	platform := platformValues(d.App.Fields, old.Values, d.Options.Values)
+	formValues := map[string]string{}
+	for k, v := range old.Values {
+		if _, ok := platform[k]; !ok {
+			formValues[k] = v
+		}
+	}
+	values, secrets, err := resolveValues(d.App, mergeValues(formValues, d.Options.Values))
 	if err != nil {
 		return Record{}, fmt.Errorf("update %s: %w: %w", id, ErrInvalid, err)
 	}
+	values = withValues(values, platform)
 	secrets = addSecrets(addSecrets(secrets, old.Secrets...), d.SecretKeys...)
 	app := d.App
 	rec := old

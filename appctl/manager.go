@@ -122,7 +122,8 @@ type Manager struct {
 	stop context.CancelFunc
 	done sync.WaitGroup
 
-	ext extensions // backups and updates (updates.go)
+	ext  extensions  // backups and updates (updates.go)
+	oidc OIDCClients // single sign-on clients (oidc.go); may be nil
 }
 
 // New connects to the Docker Engine. Call Reconcile (or Run) to bring apps
@@ -268,6 +269,9 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	} else {
 		secrets = append(secrets, given...)
 	}
+	if secrets, err = m.oidcInstall(app, host, values, secrets); err != nil {
+		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
+	}
 	policy := registry.Policy{Access: registry.Private}
 	if opts.Policy != nil {
 		policy = *opts.Policy
@@ -294,6 +298,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	if err != nil {
 		// Bad input changes nothing: undo the folder we wrote.
 		m.removeAppFiles(app.ID, !os.IsNotExist(existed))
+		m.oidcRemove(app.ID)
 		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
 	}
 
@@ -310,6 +315,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 		// with --keep-data keeps that data.
 		m.rollback(context.WithoutCancel(ctx), &rec, os.IsNotExist(existed), progress)
 		m.db.Delete(recordKey(app.ID))
+		m.oidcRemove(app.ID)
 		return Record{}, m.installFailed(&rec, err, evidence)
 	}
 	m.forgetInstallFailure(app.ID)
@@ -563,6 +569,7 @@ func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(E
 	if err := m.removeAppFiles(rec.ID, rec.KeepData); err != nil {
 		return err
 	}
+	m.oidcRemove(rec.ID)
 	return m.db.Delete(recordKey(rec.ID))
 }
 

@@ -3,7 +3,6 @@ package appctl
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -26,9 +25,12 @@ func (m *Manager) Reconfigure(ctx context.Context, id string, fields []stores.Fi
 	if rec.State != StateInstalled {
 		return fmt.Errorf("change settings of %s: app is %s, not installed", id, rec.State)
 	}
-	merged := maps.Clone(rec.Values)
-	if merged == nil {
-		merged = map[string]string{}
+	platform := platformValues(fields, rec.Values, given)
+	merged := map[string]string{}
+	for k, v := range rec.Values {
+		if _, ok := platform[k]; !ok {
+			merged[k] = v
+		}
 	}
 	for k, v := range given {
 		if v == "" && slices.Contains(rec.Secrets, k) {
@@ -39,6 +41,12 @@ func (m *Manager) Reconfigure(ctx context.Context, id string, fields []stores.Fi
 	values, secrets, err := resolveValues(stores.App{ID: id, Fields: fields}, merged)
 	if err != nil {
 		return fmt.Errorf("change settings of %s: %w: %w", id, ErrInvalid, err)
+	}
+	values = withValues(values, platform)
+	for _, k := range rec.Secrets {
+		if _, ok := platform[k]; ok {
+			secrets = addSecrets(secrets, k)
+		}
 	}
 	if len(fields) == 0 {
 		secrets = rec.Secrets

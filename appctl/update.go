@@ -117,6 +117,8 @@ func (m *Manager) Update(ctx context.Context, app stores.App, progress func(Even
 	if err != nil {
 		return res, fmt.Errorf("update %s: %w: %w", id, ErrInvalid, err)
 	}
+	values = withValues(values, platformValues(app.Fields, old.Values, given))
+	secrets = addSecrets(secrets, old.Secrets...)
 	next := old
 	next.Name, next.Version, next.Store = app.Name, app.Version, app.Store
 	next.MainSvc, next.MainPort, next.MainScheme = app.MainService, app.MainPort, app.MainScheme

@@ -120,3 +120,35 @@ func randomString(n int) string {
 	}
 	return string(out)
 }
+
+// platformValues are the values of old that StackHub set itself rather
+// than the app's form (single sign-on settings, values a required app
+// provides): keys of no field of fields and not given again by the user.
+// A change of settings, an update or a declared change keeps them.
+func platformValues(fields []stores.Field, old, given map[string]string) map[string]string {
+	if len(fields) == 0 {
+		return nil // every value is the form's
+	}
+	known := map[string]bool{}
+	for _, f := range fields {
+		known[f.Key] = true
+	}
+	out := map[string]string{}
+	for k, v := range old {
+		if _, again := given[k]; !known[k] && !again {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// withValues returns values with extra added (extra wins nothing: a key
+// values has stays).
+func withValues(values, extra map[string]string) map[string]string {
+	for k, v := range extra {
+		if _, ok := values[k]; !ok {
+			values[k] = v
+		}
+	}
+	return values
+}

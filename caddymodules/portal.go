@@ -137,6 +137,12 @@ func startPortal(p *platform.Platform, socket string, log *zap.Logger, storage c
 		Platform: p, Certificates: certificatesIn(storage), DNSRecords: portalDNSRecords,
 		Logf: sugar.Infof,
 	})
+	if p.OIDC != nil {
+		pt.MountOIDC(p.OIDC) // issue 13: OpenID Connect provider at my.<domain>
+	}
+	if p.Passkeys != nil {
+		pt.MountPasskeys(p.Passkeys) // issue 13: passkeys
+	}
 	go func() {
 		if err := pt.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
 			log.Error("portal stopped", zap.Error(err))

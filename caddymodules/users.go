@@ -264,7 +264,26 @@ func userCommand(cmd *cobra.Command) {
 			return nil
 		},
 	}
-	cmd.AddCommand(add, list, set, password, requireTOTP,
+	requirePasskey := &cobra.Command{
+		Use:   "require-passkey on|off",
+		Short: "Make admins who have a passkey sign in with it (on), or allow password and code again (off); recovery codes always work",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if args[0] != "on" && args[0] != "off" {
+				return fmt.Errorf("say on or off")
+			}
+			if err := adminClient(c).SetPasskeysRequired(args[0] == "on"); err != nil {
+				return err
+			}
+			if args[0] == "on" {
+				fmt.Fprintln(c.OutOrStdout(), "Admins who have a passkey now sign in with it (a recovery code still works for a lost device).")
+			} else {
+				fmt.Fprintln(c.OutOrStdout(), "Admins may sign in with password and code again.")
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(add, list, set, password, requireTOTP, requirePasskey,
 		simple("remove", "remove", "Remove a user; their sessions end at once", "Removed %s."),
 		simple("reset-totp", "reset-totp", "Remove a user's second factor (they enrol again at the next sign-in)", "Two-factor sign-in of %s reset."),
 		simple("signout", "signout", "Sign a user out of the portal and every app, on every device", "Signed %s out everywhere."))

@@ -57,6 +57,9 @@ type App struct {
 
 	// Fields are the values the app asks for at install time.
 	Fields []Field `json:"fields,omitempty"`
+	// OIDC, when set, says the app signs users in with OpenID Connect:
+	// StackHub registers a client at install (see FORMAT.md).
+	OIDC *OIDC `json:"oidc,omitempty"`
 
 	// Compose is the compose file (YAML), using the install variables.
 	Compose []byte `json:"-"`

@@ -39,6 +39,8 @@ type nativeMeta struct {
 	NoWebUI bool `yaml:"no_web_ui"`
 	// Ports describe the app's host publications other than the web UI.
 	Ports []Port `yaml:"ports"`
+	// OIDC declares that the app signs users in with OpenID Connect.
+	OIDC *OIDC `yaml:"oidc"`
 }
 
 // composeDoc is the part of a compose file the readers look at.
@@ -170,6 +172,10 @@ func parseNative(compose []byte, id string) (App, error) {
 	if app.Name == "" {
 		app.Name = id
 	}
+	var err error
+	if app.OIDC, err = checkOIDC(meta.OIDC, meta.Fields); err != nil {
+		return App{}, err
+	}
 	if app.NoWebUI {
 		// A service app: its main service runs it, and no port is routed.
 		if app.MainService == "" {
@@ -185,7 +191,6 @@ func parseNative(compose []byte, id string) (App, error) {
 			return App{}, fmt.Errorf("x-stackhub.main.port %d is not a port number", app.MainPort)
 		}
 	} else {
-		var err error
 		if app.MainService, app.MainPort, err = chooseMain(doc, app.MainService, app.MainPort); err != nil {
 			return App{}, err
 		}

@@ -28,6 +28,7 @@ import (
 //	POST   /stackhub/users/{name}/reset-totp remove their second factor
 //	POST   /stackhub/users/{name}/signout    end every session of the user
 //	PUT    /stackhub/settings/totp-required  {"required": bool}; relaxing it is logged as a warning
+//	PUT    /stackhub/settings/passkeys-required  {"required": bool}: admins who have a passkey must use it
 //	GET    /stackhub/routes                  the registry: host, upstream, policy
 //	PUT    /stackhub/policy/{app}            set an app's access policy (registry.Policy)
 func AccountsHandler(p func() *platform.Platform) http.Handler {
@@ -138,6 +139,18 @@ func (s *accounts) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			p.Log.Warn("two-factor sign-in made OPTIONAL by the admin API: users without TOTP now sign in with a password alone")
 		}
 		w.WriteHeader(http.StatusNoContent)
+	case path == "settings/passkeys-required" && r.Method == http.MethodPut: // issue 13
+		var req struct {
+			Required *bool `json:"required"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		if req.Required == nil {
+			writeError(w, 400, errors.New(`send {"required": true} or {"required": false}`))
+			return
+		}
+		noContent(w, a.SetPasskeysRequiredForAdmins(*req.Required))
 	case path == "routes" && r.Method == http.MethodGet:
 		writeJSON(w, p.Registry.Entries())
 	case len(parts) == 2 && parts[0] == "policy" && r.Method == http.MethodPut:
@@ -221,6 +234,12 @@ func (c Client) UserOp(name, op string, body any) error {
 // SetTOTPRequired turns the TOTP requirement on or off.
 func (c Client) SetTOTPRequired(required bool) error {
 	return c.call("PUT", "/stackhub/settings/totp-required", map[string]bool{"required": required}, nil)
+}
+
+// SetPasskeysRequired turns on or off the rule that admins who have a
+// passkey sign in with it.
+func (c Client) SetPasskeysRequired(required bool) error {
+	return c.call("PUT", "/stackhub/settings/passkeys-required", map[string]bool{"required": required}, nil)
 }
 
 // Routes lists the registry's entries.

@@ -216,6 +216,9 @@ func (s *Service) secondFactor(chTok string, want Next, clientIP string, check f
 // restart.
 func (s *Service) LoginTOTP(challengeToken, code, clientIP string) (NewSession, error) {
 	return s.secondFactor(challengeToken, NextTOTP, clientIP, func(t *kv.Txn, c challenge, now time.Time) error {
+		if err := passkeyRequiredTxn(t, c.user); err != nil { // passkeys.go
+			return err
+		}
 		return verifyTOTPTxn(t, c.user, code, now)
 	})
 }
@@ -272,6 +275,9 @@ func (s *Service) LoginEnrolment(challengeToken string) (Enrolment, error) {
 func (s *Service) LoginConfirmEnrolment(challengeToken, code, clientIP string) (NewSession, []string, error) {
 	codes := newRecoveryCodes()
 	ns, err := s.secondFactor(challengeToken, NextEnrol, clientIP, func(t *kv.Txn, c challenge, now time.Time) error {
+		if err := passkeyRequiredTxn(t, c.user); err != nil { // passkeys.go
+			return err
+		}
 		return confirmSecretTxn(t, c.user, c.pending, code, now, codes)
 	})
 	if err != nil {

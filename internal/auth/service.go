@@ -148,6 +148,8 @@ type Service struct {
 	// tokens holds app tokens by selector, sharded so readers on different
 	// cores rarely share a lock.
 	tokens [tokenShards]tokenShard
+
+	revokeHooks []func(user string) // see OnUserRevoked
 }
 
 // New returns the Service over db. db stays owned by the caller.

@@ -472,6 +472,7 @@ func (s *Service) UpdateUser(name string, ch UserUpdate) (User, error) {
 	}
 	if rec.Disabled {
 		s.dropUserLocked(n)
+		s.userRevoked(n)
 	} else if lu := s.liveUsers[n]; lu != nil {
 		lu.ident.Store(rec.identity())
 	}
@@ -514,6 +515,7 @@ func (s *Service) DeleteUser(name string) error {
 		return fmt.Errorf("remove user %s: %w", n, err)
 	}
 	s.dropUserLocked(n)
+	s.userRevoked(n)
 	return nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/stackhub/stackhub/dns"
 	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/kv"
+	"github.com/stackhub/stackhub/internal/oidcprovider"
 	"github.com/stackhub/stackhub/internal/registry"
 	"github.com/stackhub/stackhub/stores"
 )
@@ -136,6 +137,10 @@ type Platform struct {
 	Apps     *appctl.Manager
 	// Auth holds users, sessions and TOTP; the portal and the gate use it.
 	Auth *auth.Service
+	// OIDC is the OpenID Connect provider at the portal (internal/oidcprovider).
+	OIDC *oidcprovider.Provider
+	// Passkeys are the portal's WebAuthn ceremonies.
+	Passkeys *auth.Passkeys
 	// ACME holds the DNS-01 challenge records: the dns.providers.stackhub
 	// module writes them and the zone serves them. It lives here so that
 	// a challenge in flight survives a config reload.
@@ -172,6 +177,14 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 		db.Close()
 		return nil, fmt.Errorf("stackhub: accounts: %w", err)
 	}
+	if err := p.openOIDC(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("stackhub: OpenID Connect provider: %w", err)
+	}
+	if err := p.openPasskeys(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("stackhub: passkeys: %w", err)
+	}
 	p.Catalog = stores.NewCatalog(stores.Builtin())
 	for _, sc := range cfg.Stores {
 		if err := p.addSource(sc); err != nil {
@@ -203,6 +216,7 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 		return a, err == nil
 	})
 	p.Declared = declare.NewConverger(p.Apps, log.Named("declared"))
+	p.Apps.SetOIDC(oidcClients{p.OIDC})
 	return p, nil
 }
 

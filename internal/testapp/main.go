@@ -12,6 +12,7 @@
 // counter), /file?path=P (the file P as the container sees it, 404 when it
 // cannot read it: security tests check what a container reaches),
 // /dial?addr=HOST:PORT[&tries=N] (open TCP connections from inside).
+// With OIDC_CLIENT=1 it is an OpenID Connect client instead (oidc.go).
 package main
 
 import (
@@ -46,6 +47,9 @@ func main() {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	}
+	if os.Getenv("OIDC_CLIENT") == "1" { // an OpenID Connect relying party: oidc.go
+		log.Fatal(serveOIDCClient())
 	}
 	name := envOr("NAME", "testapp")
 	dataDir := envOr("DATA_DIR", "/data")
