@@ -70,7 +70,7 @@ func (h *harness) dnsRow() {
 	if err != nil {
 		h.t.Fatalf("dns/bench/run.sh: %v\n%s", err, out)
 	}
-	ours, core1 := dnsRounds(string(out), "StackHub dns", 0), dnsRounds(string(out), "CoreDNS ", 1)
+	ours, core1 := dnsRounds(string(out), "StackHub dns", 0), dnsRounds(string(out), "CoreDNS "+coreDNSVersion, 0)
 	if len(ours) == 0 || len(core1) == 0 {
 		h.t.Fatalf("dns/bench/run.sh printed no figures:\n%s", out)
 	}
@@ -86,7 +86,7 @@ func (h *harness) dnsRow() {
 
 // dnsRounds reads the per-round figures of a summary line of run.sh,
 // "<label> <median> <round> <round> …", skipping skip fields after the
-// label (CoreDNS's line carries its version).
+// label.
 func dnsRounds(out, label string, skip int) []float64 {
 	for _, line := range strings.Split(out, "\n") {
 		if !strings.HasPrefix(line, label) {
