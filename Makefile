@@ -63,7 +63,7 @@ test: deps lint
 # alternating rounds; writes docs/BENCHMARKS.md, bench/results.json and
 # pprof profiles in bench/profiles/. About 10-15 minutes. Installs Debian's
 # dnsperf when missing (as root) and builds CoreDNS once into ~/.cache.
-# Settings: BENCH_ROUNDS (3), BENCH_DURATION (4s), STACKHUB_STORE_SAMPLES.
+# Settings: BENCH_ROUNDS (5), BENCH_DURATION (4s), STACKHUB_STORE_SAMPLES.
 bench: deps
 	STACKHUB_BENCH=1 $(GO) test -count=1 -timeout 30m -run '^TestBench$$' -v ./bench
 

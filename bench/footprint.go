@@ -106,9 +106,13 @@ func (h *harness) footprintAppsRows(m *mainInstance) {
 		if _, err := h.api(m.s).AddUser(userRequest(name, "admin")); err != nil {
 			h.t.Fatalf("add %s: %v", name, err)
 		}
-		if err := newBrowser(m.s).signIn(name, benchPassword, h.appURL(m.s, "alpha", "/")); err != nil {
+		b := newBrowser(m.s)
+		if err := b.signIn(name, benchPassword, h.appURL(m.s, "alpha", "/")); err != nil {
 			h.t.Fatalf("sign in %s: %v", name, err)
 		}
+		// The user leaves: the server's goroutines and buffers of the
+		// browser's keep-alive connections are not StackHub's state.
+		b.c.CloseIdleConnections()
 	}
 	time.Sleep(h.cfg.Settle)
 	after, err := m.s.memory()

@@ -50,7 +50,7 @@ func Quick() Config {
 
 // Full is the configuration of `make bench`.
 func Full() Config {
-	return Config{Rounds: 3, Duration: 4 * time.Second, Conns: 64, Apps: 20, SignIns: 20, Cycles: 20,
+	return Config{Rounds: 5, Duration: 4 * time.Second, Conns: 64, Apps: 20, SignIns: 20, Cycles: 20,
 		Settle: 5 * time.Second, DNSSeconds: 5}
 }
 

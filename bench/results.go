@@ -32,7 +32,7 @@ type Measure struct {
 	Key          string `json:"key"` // stable id, e.g. "proxy.h1.rps"
 	Name         string `json:"name"`
 	Unit         string `json:"unit"`
-	Decimals     int    `json:"-"`
+	Decimals     int    `json:"decimals"`
 	Ours         Stat   `json:"ours"`
 	BaselineName string `json:"baseline_name,omitempty"`
 	Baseline     *Stat  `json:"baseline,omitempty"`
@@ -100,6 +100,19 @@ func (r *Results) Rows() []int {
 	}
 	slices.Sort(rows)
 	return rows
+}
+
+// ReadResults reads a results.json written by WriteJSON.
+func ReadResults(file string) (*Results, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	r := &Results{}
+	if err := json.Unmarshal(b, r); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return r, nil
 }
 
 // WriteJSON writes the results as indented JSON.
