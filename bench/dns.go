@@ -76,7 +76,7 @@ func (h *harness) dnsRow() {
 	}
 	o, b := statOf(ours), statOf(core1)
 	h.res.add(Measure{Row: 3, Key: "dns.qps", Name: "queries/s (UDP, zone of 1,000 names)", Unit: "q/s", Ours: o,
-		BaselineName: "CoreDNS " + coreDNSVersion + " (file plugin)", Baseline: &b, Comparison: times(o.Median, b.Median)})
+		BaselineName: "CoreDNS " + coreDNSVersion + " (file plugin)", Baseline: ptr(b), Comparison: times(o.Median, b.Median)})
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.HasPrefix(line, "Zone of") || strings.HasPrefix(line, "dnsperf ") {
 			h.res.note(3, line)

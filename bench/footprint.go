@@ -53,7 +53,7 @@ func (h *harness) compareStarts(key, what string, ours, plain *server) {
 	add := func(k, name, unit string, dec int, f func(sample) float64, cmp func(a, b float64) string) {
 		so, sb := statOf(collect(o, f)), statOf(collect(b, f))
 		h.res.add(Measure{Row: 4, Key: "footprint." + key + "." + k, Name: name + ", " + what, Unit: unit, Decimals: dec,
-			Ours: so, BaselineName: "plain Caddy, same binary", Baseline: &sb, Comparison: cmp(so.Median, sb.Median)})
+			Ours: so, BaselineName: "plain Caddy, same binary", Baseline: ptr(sb), Comparison: cmp(so.Median, sb.Median)})
 	}
 	diff := func(unit string, dec int) func(a, b float64) string {
 		return func(a, b float64) string { return signed(a-b, unit, dec) }
@@ -125,10 +125,10 @@ func (h *harness) footprintAppsRows(m *mainInstance) {
 	}
 	so, sb := statOf([]float64{after.RSS}), statOf([]float64{before.mem.RSS})
 	h.res.add(Measure{Row: 4, Key: "footprint.signins.rss", Name: fmt.Sprintf("RSS after %d users added and signed in (password + TOTP enrolment), %s idle", h.cfg.SignIns, h.cfg.Settle),
-		Unit: "MB", Decimals: 1, Ours: so, BaselineName: "same process before", Baseline: &sb, Comparison: signed(after.RSS-before.mem.RSS, "MB", 1)})
+		Unit: "MB", Decimals: 1, Ours: so, BaselineName: "same process before", Baseline: ptr(sb), Comparison: signed(after.RSS-before.mem.RSS, "MB", 1)})
 	go2, gb := statOf([]float64{float64(g)}), statOf([]float64{float64(before.goroutines)})
 	h.res.add(Measure{Row: 4, Key: "footprint.signins.goroutines", Name: fmt.Sprintf("goroutines after %d sign-ins", h.cfg.SignIns),
-		Ours: go2, BaselineName: "same process before", Baseline: &gb, Comparison: signed(float64(g-before.goroutines), "", 0)})
+		Ours: go2, BaselineName: "same process before", Baseline: ptr(gb), Comparison: signed(float64(g-before.goroutines), "", 0)})
 	m.s.stop()
 }
 

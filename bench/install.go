@@ -41,7 +41,7 @@ func (h *harness) installRow(m *mainInstance) {
 		project := fmt.Sprintf("%s-compose%d", h.instance, r)
 		dir := h.appFolder(fmt.Sprintf("compose%d", r), port)
 		file := filepath.Join(dir, "docker-compose.yml")
-		h.res.command(5, "docker-compose -f <app>/docker-compose.yml -p <project> up -d --wait   # bin/docker-compose, Compose "+composeVersion(h.cfg.Compose))
+		h.res.command(5, "docker-compose -f <app>/docker-compose.yml -p <project> up -d --wait   # the Compose CLI of this module (make compose)")
 		h.t.Cleanup(func() { exec.Command(h.cfg.Compose, "-f", file, "-p", project, "down", "--volumes").Run() })
 		t0 := time.Now()
 		if b, err := exec.Command(h.cfg.Compose, "-f", file, "-p", project, "up", "-d", "--wait").CombinedOutput(); err != nil {
@@ -72,11 +72,11 @@ func (h *harness) installRow(m *mainInstance) {
 	}
 	so, sb := statOf(ours), statOf(base)
 	h.res.add(Measure{Row: 5, Key: "install.total", Name: "install call → first 200 (HTTPS at the subdomain / HTTP on the published port)", Unit: "ms",
-		Ours: so, BaselineName: "`docker compose up -d --wait` + first 200", Baseline: &sb,
+		Ours: so, BaselineName: "`docker compose up -d --wait` + first 200", Baseline: ptr(sb),
 		Comparison: fmt.Sprintf("%s, %s", times(so.Median, sb.Median), signed(so.Median-sb.Median, "ms", 0))})
 	so, sb = statOf(oursCall), statOf(baseCall)
 	h.res.add(Measure{Row: 5, Key: "install.call", Name: "of which the install call / `up --wait` itself", Unit: "ms",
-		Ours: so, BaselineName: "`docker compose up -d --wait`", Baseline: &sb,
+		Ours: so, BaselineName: "`docker compose up -d --wait`", Baseline: ptr(sb),
 		Comparison: fmt.Sprintf("%s, %s", times(so.Median, sb.Median), signed(so.Median-sb.Median, "ms", 0))})
 	h.res.command(5, "POST /stackhub/apps (admin API, the call of `stackhub apps install <app> --public`), then GET https://<app>.localhost/ until 200")
 	h.res.note(5, "A one-service public app (the test web server, image present, no healthcheck); each round installs a new app id and removes it afterwards (removal not timed). Ours includes validation, state writes, network creation, the container, the route, and the certificate issued on the first HTTPS request.")
@@ -114,13 +114,13 @@ func (h *harness) churnRow(m *mainInstance) {
 	}
 	eo, eb := statOf([]float64{float64(busy.Errors)}), statOf([]float64{float64(quiet.Errors)})
 	h.res.add(Measure{Row: 6, Key: "churn.errors", Name: fmt.Sprintf("errors of requests to app A during %d install/remove cycles of app B", h.cfg.Cycles),
-		Ours: eo, BaselineName: "quiet run", Baseline: &eb, Comparison: fmt.Sprintf("%d of %d requests", busy.Errors, busy.OK+busy.Errors)})
+		Ours: eo, BaselineName: "quiet run", Baseline: ptr(eb), Comparison: fmt.Sprintf("%d of %d requests", busy.Errors, busy.OK+busy.Errors)})
 	po, pb := statOf([]float64{busy.P99}), statOf([]float64{quiet.P99})
 	h.res.add(Measure{Row: 6, Key: "churn.p99", Name: "p99 of app A during the cycles", Unit: "ms", Decimals: 1,
-		Ours: po, BaselineName: "quiet run", Baseline: &pb, Comparison: signed(busy.P99-quiet.P99, "ms", 1)})
+		Ours: po, BaselineName: "quiet run", Baseline: ptr(pb), Comparison: signed(busy.P99-quiet.P99, "ms", 1)})
 	ro, rb := statOf([]float64{busy.RPS}), statOf([]float64{quiet.RPS})
 	h.res.add(Measure{Row: 6, Key: "churn.rps", Name: "requests/s of app A during the cycles", Unit: "req/s",
-		Ours: ro, BaselineName: "quiet run", Baseline: &rb, Comparison: percent(busy.RPS, quiet.RPS)})
+		Ours: ro, BaselineName: "quiet run", Baseline: ptr(rb), Comparison: percent(busy.RPS, quiet.RPS)})
 	h.res.note(6, fmt.Sprintf("App A is beta (public); app B is installed and removed %d times (%.0f s in all) while hey keeps 8 keep-alive HTTP/1.1 connections busy on A; the quiet run is the same load for %s just before. One run each.", h.cfg.Cycles, churnFor.Seconds(), l.For))
 }
 

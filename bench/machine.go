@@ -43,7 +43,7 @@ func machineInfo(h *harness) Machine {
 	}
 	m.Kernel = run("uname", "-r")
 	m.Docker = "Engine " + run("docker", "version", "--format", "{{.Server.Version}}")
-	m.Compose = composeVersion(h.cfg.Compose) + " (bin/docker-compose, built from this module)"
+	m.Compose = "github.com/docker/compose/v5 " + moduleVersion(h.root, "github.com/docker/compose/v5") + " (its CLI built from this module, as `make compose` does; it reports " + composeVersion(h.cfg.Compose) + ")"
 	if out := run("sh", "-c", "dnsperf -h 2>&1 | awk '/^Version/ {print $2}'"); out != "" {
 		m.Dnsperf = out
 	}

@@ -116,13 +116,13 @@ func (h *harness) proxyRows(m *mainInstance) {
 		p99 := func(r []loadResult) []float64 { return collect(r, func(x loadResult) float64 { return x.P99 }) }
 		ro, rb := statOf(rps(gateRes)), statOf(rps(plainRes))
 		h.res.add(Measure{Row: 1, Key: "proxy." + proto + ".rps", Name: name + ": requests/s", Unit: "req/s", Ours: ro,
-			BaselineName: "plain reverse_proxy", Baseline: &rb, Comparison: percent(ro.Median, rb.Median)})
+			BaselineName: "plain reverse_proxy", Baseline: ptr(rb), Comparison: percent(ro.Median, rb.Median)})
 		o, b := statOf(p50(gateRes)), statOf(p50(plainRes))
 		h.res.add(Measure{Row: 1, Key: "proxy." + proto + ".p50", Name: name + ": p50", Unit: "ms", Decimals: 2, Ours: o,
-			BaselineName: "plain reverse_proxy", Baseline: &b, Comparison: signed(o.Median-b.Median, "ms", 2)})
+			BaselineName: "plain reverse_proxy", Baseline: ptr(b), Comparison: signed(o.Median-b.Median, "ms", 2)})
 		o, b = statOf(p99(gateRes)), statOf(p99(plainRes))
 		h.res.add(Measure{Row: 1, Key: "proxy." + proto + ".p99", Name: name + ": p99", Unit: "ms", Decimals: 2, Ours: o,
-			BaselineName: "plain reverse_proxy", Baseline: &b, Comparison: signed(o.Median-b.Median, "ms", 2)})
+			BaselineName: "plain reverse_proxy", Baseline: ptr(b), Comparison: signed(o.Median-b.Median, "ms", 2)})
 	}
 	h.res.note(1, fmt.Sprintf("alpha (private, behind stackhub_gate + stackhub_router + dynamic reverse_proxy) with a valid app cookie vs plain.bench.localhost (`reverse_proxy` to alpha's container address), sites of the same `stackhub up` process, same port and TLS; hey -c %d: %d HTTP/1.1 connections, or %d streams on HTTP/2 (hey shares one HTTP/2 connection); latency resolution of hey: 0.1 ms.", h.cfg.Conns, h.cfg.Conns, h.cfg.Conns))
 	if h.cfg.Profiles != "" {
@@ -142,7 +142,7 @@ func (h *harness) proxyRows(m *mainInstance) {
 		ro := statOf(collect(res[i+1], func(x loadResult) float64 { return x.RPS }))
 		name := map[string]string{"signedout": "signed out → 302 to login: requests/s", "invalid": "invalid app cookie → 302: requests/s"}[k]
 		h.res.add(Measure{Row: 2, Key: "gatemiss." + k + ".rps", Name: name, Unit: "req/s", Ours: ro,
-			BaselineName: "plain `redir` site", Baseline: &rb, Comparison: percent(ro.Median, rb.Median)})
+			BaselineName: "plain `redir` site", Baseline: ptr(rb), Comparison: percent(ro.Median, rb.Median)})
 	}
 	h.res.note(2, "alpha without a cookie, and with a forged cookie of the right shape, vs redir.bench.localhost (a plain Caddy `redir … 302`), HTTP/1.1, every answer must be a 302.")
 }

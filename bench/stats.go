@@ -49,3 +49,6 @@ func percentile(sorted []float64, p float64) float64 {
 	}
 	return sorted[int(float64(len(sorted)-1)*p)]
 }
+
+// ptr returns a pointer to a copy of s (measures keep their own baseline).
+func ptr(s Stat) *Stat { return &s }
