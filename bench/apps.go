@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/stackhub/stackhub/appctl"
@@ -51,10 +52,20 @@ func (h *harness) install(s *server, id string, public bool) error {
 	if public {
 		req.Policy = &registry.Policy{Access: registry.Public}
 	}
-	if _, err := h.api(s).Install(req, func(appctl.Event) {}); err != nil {
-		return fmt.Errorf("install %s: %w", id, err)
+	for try := 0; ; try++ {
+		_, err := h.api(s).Install(req, func(appctl.Event) {})
+		// Each app has its own network; on an engine shared with other
+		// work the address pools can run out for a while: wait for them.
+		if err != nil && strings.Contains(err.Error(), "non-overlapping") && try < 12 {
+			h.logf("install %s: Docker's address pools are exhausted (other networks on this engine); retrying in 10 s", id)
+			time.Sleep(10 * time.Second)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("install %s: %w", id, err)
+		}
+		return nil
 	}
-	return nil
 }
 
 func (h *harness) remove(s *server, id string) error {

@@ -47,7 +47,11 @@ func machineInfo(h *harness) Machine {
 	if out := run("sh", "-c", "dnsperf -h 2>&1 | awk '/^Version/ {print $2}'"); out != "" {
 		m.Dnsperf = out
 	}
-	m.Commit = run("git", "-C", h.root, "describe", "--always", "--dirty")
+	// The run's own outputs do not make the tree dirty.
+	m.Commit = run("git", "-C", h.root, "describe", "--always")
+	if st := run("git", "-C", h.root, "status", "--porcelain", "--", ".", ":!bench/results.json", ":!bench/profiles", ":!docs/BENCHMARKS.md"); st != "" {
+		m.Commit += " with uncommitted changes"
+	}
 	return m
 }
 
