@@ -61,12 +61,20 @@ test: deps lint
 	if [ $$st != 0 ]; then echo "make test: FAILED (the FAIL lines above name each failing package)"; fi; \
 	exit $$st
 
-# Go benchmarks, then the side-by-side comparisons (bench-* targets below).
+# The benchmark harness (bench/, TestBench): every row of
+# docs/BENCHMARKS.md measured against its baseline in the same run, in
+# alternating rounds; writes docs/BENCHMARKS.md, bench/results.json and
+# pprof profiles in bench/profiles/. About 10-15 minutes. Installs Debian's
+# dnsperf when missing (as root) and builds CoreDNS once into ~/.cache.
+# Settings: BENCH_ROUNDS (5), BENCH_DURATION (4s), STACKHUB_STORE_SAMPLES.
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(MAKE) bench-dns
-	$(MAKE) bench-gate
+	STACKHUB_BENCH=1 $(GO) test -count=1 -timeout 30m -run '^TestBench$$' -v ./bench
 	$(MAKE) bench-backup
+
+# Go's own micro-benchmarks of every package (not part of `make bench`).
+.PHONY: bench-go
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
@@ -84,15 +92,6 @@ clean:
 .PHONY: bench-dns
 bench-dns:
 	GO=$(GO) dns/bench/run.sh
-
-# Requests/s and p50/p99 of a private app behind stackhub_gate with a valid
-# app cookie vs the same upstream behind a plain reverse_proxy site: same
-# binary, same server, same run (goal: the gate keeps >= 95% of plain).
-# Settings: BENCH_WORKERS (8), BENCH_ROUND (4s, three rounds each).
-.PHONY: bench-gate
-bench-gate:
-	@out=$$(mktemp); STACKHUB_BENCH_GATE=1 $(GO) test -count=1 -run '^TestBenchGate$$' -v ./cmd/stackhub >$$out 2>&1; st=$$?; \
-	  if [ $$st = 0 ]; then grep '^bench-gate' $$out; else cat $$out; fi; rm -f $$out; exit $$st
 
 # StackHub's backup of an app with 1 GB of mixed files (first, then
 # incremental after 1% of the files changed) vs the plain `restic backup`

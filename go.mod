@@ -49,6 +49,8 @@ require (
 	github.com/zitadel/schema v1.3.2 // indirect
 )
 
+require github.com/rakyll/hey v0.1.5 // indirect
+
 require (
 	cel.dev/cel-go v0.32.0 // indirect
 	cel.dev/expr v0.25.3 // indirect
@@ -301,4 +303,5 @@ require (
 tool (
 	github.com/docker/compose/v5/cmd
 	github.com/letsencrypt/pebble/v2/cmd/pebble
+	github.com/rakyll/hey
 )

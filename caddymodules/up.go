@@ -108,6 +108,7 @@ func upCommand(cmd *cobra.Command) {
 		for _, w := range warnings {
 			fmt.Fprintln(os.Stderr, "warning:", w.String())
 		}
+		applyMemoryDefaults()
 		caddy.TrapSignals()
 		if err := caddy.Load(cfgJSON, true); err != nil {
 			return fmt.Errorf("start StackHub: %w", err)

@@ -14,6 +14,7 @@
 # Settings (environment):
 #   DURATION=10        seconds of measured load per server and round
 #   ROUNDS=3           rounds, alternating which server goes first
+#   WARMUP=3           seconds of unmeasured load before each measure
 #   NAMES=1000         app hosts in the zone
 #   CLIENTS=8          dnsperf clients (source ports)
 #   OUTSTANDING=100    dnsperf queries in flight
@@ -28,6 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-3}
 NAMES=${NAMES:-1000}
 CLIENTS=${CLIENTS:-8}
 OUTSTANDING=${OUTSTANDING:-100}
@@ -108,9 +110,9 @@ fi
 perf_flags=(-m "$MODE" -s 127.0.0.1 -d "$tmp/queries" -c "$CLIENTS" -q "$OUTSTANDING" -t 2)
 [ "$EDNS" = 1 ] && perf_flags+=(-e)
 
-# measure NAME PORT: a 3 s warm-up, then DURATION seconds into $tmp/NAME.out.
+# measure NAME PORT: a WARMUP s warm-up, then DURATION seconds into $tmp/NAME.out.
 measure() {
-	"${load_pin[@]}" dnsperf "${perf_flags[@]}" -p "$2" -l 3 >/dev/null 2>&1 || true
+	"${load_pin[@]}" dnsperf "${perf_flags[@]}" -p "$2" -l "$WARMUP" >/dev/null 2>&1 || true
 	"${load_pin[@]}" dnsperf "${perf_flags[@]}" -p "$2" -l "$DURATION" >"$tmp/$1.out" 2>&1
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // ErrNotFound is returned when a key has no value.
@@ -34,17 +35,27 @@ func Open(dir string) (*DB, error) {
 		WithSyncWrites(true).
 		WithLogger(nil).
 		WithNumVersionsToKeep(1).
-		// Small tables and memtables: StackHub's state is kilobytes, and the
-		// defaults reserve hundreds of MB of memory and disk per instance.
-		WithMemTableSize(4 << 20).
-		WithBaseTableSize(2 << 20).
+		// Sized for a small box (docs/BENCHMARKS.md, footprint): StackHub's
+		// state is kilobytes, and badger's defaults reserve hundreds of MB.
+		// The memtable's arena is allocated whole at open (1 MB still holds
+		// a transaction of ~150 KB; values over 64 KB go to the value log).
+		// Blocks are not compressed, so no block cache is needed: tables
+		// are mmapped and the page cache serves them; table indexes stay
+		// in memory (a handful of small tables). Tables written compressed
+		// by older versions still read: the manifest records each table's
+		// compression.
+		WithMemTableSize(1 << 20).
+		WithBaseTableSize(1 << 20).
 		WithValueThreshold(64 << 10).
-		WithValueLogFileSize(16 << 20).
+		WithValueLogFileSize(4 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(4).
-		WithBlockCacheSize(8 << 20).
-		WithIndexCacheSize(4 << 20)
+		WithNumCompactors(2).
+		WithCompression(options.None).
+		WithBlockCacheSize(0).
+		WithIndexCacheSize(0).
+		WithMetricsEnabled(false)
 	db, err := badger.Open(opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
