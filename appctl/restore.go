@@ -203,11 +203,11 @@ func (m *Manager) stopApp(ctx context.Context, rec *Record, progress func(Event)
 // startRestored brings up an app whose folder and volumes were just
 // restored, then loads its hook's dump back when it has one.
 func (m *Manager) startRestored(ctx context.Context, rec *Record, man backupManifest, staging string, progress func(Event)) error {
+	// startProject runs the recorded project, or checks and records it
+	// anew (a clone, another machine): the hazard check runs on the project
+	// as the app declared it, never on the rewritten one.
 	p, err := m.startProject(ctx, rec)
 	if err != nil {
-		return err
-	}
-	if err := m.checkHazards(p, rec); err != nil {
 		return err
 	}
 	created, err := m.createVolumes(ctx, rec, p)
