@@ -121,7 +121,9 @@ func TestValidateWhileStackHubRuns(t *testing.T) {
 
 // TestValidateWithoutStackHubLeavesNothing validates with no StackHub
 // running: the data folder gets no state, lock or portal socket, and a
-// StackHub starts on it afterwards.
+// StackHub starts on it afterwards. Once that StackHub has installed an
+// app and stopped, validate reads its state read-only: a clash with the
+// installed app is refused, and the folder stays free for the next start.
 func TestValidateWithoutStackHubLeavesNothing(t *testing.T) {
 	in := newInstance(t, "localhost")
 	alpha := testApp(t, "alpha", "")
@@ -144,7 +146,26 @@ func TestValidateWithoutStackHubLeavesNothing(t *testing.T) {
 	in.args = []string{"run", "--config", path}
 	in.start()
 	c := in.client(in.rootCAs())
-	waitFor(t, 120*time.Second, "declared alpha after the validation", func() bool {
-		return says(c, in.url("alpha", "/"), "hello from alpha")
+	alphaAnswers := func() bool { return says(c, in.url("alpha", "/"), "hello from alpha") }
+	waitFor(t, 120*time.Second, "declared alpha after the validation", alphaAnswers)
+	waitFor(t, 30*time.Second, "the convergence to finish", func() bool {
+		out, _ := in.cli("apps", "declared")
+		return strings.Contains(out, "done") && !strings.Contains(out, "converging")
 	})
+	in.stop()
+
+	beta := testApp(t, "beta", "")
+	clashText := declaredCaddyfile(in, fmt.Sprintf("\t\tapp beta {\n\t\t\tpath %s\n\t\t\tsubdomain alpha\n\t\t}", beta), "", portalSite(in))
+	clash := writeFile(t, "Clash.Caddyfile", clashText)
+	out, err = exec.Command(binary(t, "stackhub"), "validate", "--config", clash).CombinedOutput()
+	want := fmt.Sprintf("%s:%d", clash, lineOf(t, clashText, "app beta"))
+	if err == nil || !strings.Contains(string(out), want) || !strings.Contains(string(out), "alpha.localhost is already the address of app alpha") {
+		t.Errorf("validate of a clash with the installed alpha, StackHub stopped: err %v, want a refusal naming %s:\n%s", err, want, out)
+	}
+	if _, err := os.Stat(filepath.Join(in.data, "portal.sock")); err == nil {
+		t.Errorf("validate left a portal socket")
+	}
+	in.start()
+	c = in.client(in.rootCAs())
+	waitFor(t, 120*time.Second, "alpha after the read-only validation", alphaAnswers)
 }
