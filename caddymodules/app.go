@@ -59,11 +59,13 @@ type App struct {
 	Apps  []declare.App `json:"apps,omitempty"`
 	Prune string        `json:"prune,omitempty"`
 
-	desired  []appctl.Desired
-	ctx      caddy.Context
-	platform *platform.Platform
-	key      string
-	log      *zap.Logger
+	desired []appctl.Desired
+	// checkOnly: the platform is a validation run's (validate.go), not the pool's.
+	checkOnly bool
+	ctx       caddy.Context
+	platform  *platform.Platform
+	key       string
+	log       *zap.Logger
 }
 
 // platforms shares one Platform per data folder across config reloads.
@@ -92,6 +94,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 	cfg := a.Config
 	if err := cfg.Normalize(); err != nil {
 		return err
+	}
+	if v := validating.Load(); v != nil {
+		return a.provisionForValidation(ctx, cfg, v)
 	}
 	a.key = cfg.DataDir
 	val, loaded, err := platforms.LoadOrNew(a.key, func() (caddy.Destructor, error) {
@@ -137,6 +142,9 @@ func (a *App) Stop() error { return a.stopDNS() }
 
 // Cleanup releases this config's hold on the platform.
 func (a *App) Cleanup() error {
+	if a.checkOnly {
+		return a.platform.CloseCheck()
+	}
 	if a.key == "" {
 		return nil
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/declare"
-	"github.com/stackhub/stackhub/stores"
 )
 
 // Declared apps in the stackhub block (package declare converges to them):
@@ -157,16 +156,8 @@ func (a *App) provisionDeclared() error {
 		return caddyfileErr("prune %q: want keep_data or delete_data", a.Prune)
 	}
 	repl := caddy.NewReplacer()
-	p := a.platform
-	desired, err := declare.Desired(a.Apps, declare.Lookup{
-		Find:     p.Catalog.Find,
-		ReadPath: stores.ReadPath,
-		Expand:   func(s string) (string, error) { return repl.ReplaceOrErr(s, true, false) },
-	})
+	desired, err := a.platform.CheckDeclared(a.Apps, func(s string) (string, error) { return repl.ReplaceOrErr(s, true, false) })
 	if err != nil {
-		return err
-	}
-	if err := declare.Check(a.Apps, desired, p.Config.Domain, p.Apps); err != nil {
 		return err
 	}
 	a.desired = desired

@@ -74,6 +74,7 @@ func dressRoot(root *cobra.Command) {
 			&cobra.Group{ID: caddyGroup, Title: "Caddy commands (the server StackHub is built on):"},
 		)
 		root.SetHelpCommandGroupID(stackhubGroup)
+		wrapValidate(root) // validate.go
 		root.SetHelpTemplate(strings.TrimSuffix(root.HelpTemplate(), caddyDocsFooter) +
 			"\nCaddy's own commands are documented at https://caddyserver.com/docs/command-line\n")
 	}

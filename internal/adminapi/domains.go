@@ -19,6 +19,7 @@ import (
 //	POST   /stackhub/apps/{id}/domains          add one (DomainRequest) → DomainAnswer
 //	DELETE /stackhub/apps/{id}/domains/{name}   remove one
 //	GET    /stackhub/declared                   progress of the declared apps' convergence
+//	POST   /stackhub/declared/check             check declarations (DeclaredCheck), change nothing
 
 // DomainRequest asks to add a custom domain to an app.
 type DomainRequest struct {

@@ -106,6 +106,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.domains(w, r, p, parts)
 	case path == "declared" && r.Method == http.MethodGet:
 		writeJSON(w, p.Declared.Status())
+	case path == "declared/check" && r.Method == http.MethodPost:
+		s.checkDeclared(w, r, p) // declared_check.go
 	case len(parts) == 2 && parts[0] == "apps" && r.Method == http.MethodGet:
 		st, err := p.Apps.Status(r.Context(), parts[1])
 		if err != nil {

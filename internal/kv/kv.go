@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	badger "github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
+	badgeroptions "github.com/dgraph-io/badger/v4/options"
 )
 
 // ErrNotFound is returned when a key has no value.
@@ -31,7 +31,19 @@ func Open(dir string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state folder %s: %w", dir, err)
 	}
-	opts := badger.DefaultOptions(dir).
+	db, err := badger.Open(options(dir))
+	if err != nil {
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("open state %s: another StackHub process is using this data folder; stop it or choose another --data folder: %w", dir, err)
+		}
+		return nil, fmt.Errorf("open state %s: %w", dir, err)
+	}
+	return &DB{db: db}, nil
+}
+
+// options are the database's options.
+func options(dir string) badger.Options {
+	return badger.DefaultOptions(dir).
 		WithSyncWrites(true).
 		WithLogger(nil).
 		WithNumVersionsToKeep(1).
@@ -52,18 +64,10 @@ func Open(dir string) (*DB, error) {
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(4).
 		WithNumCompactors(2).
-		WithCompression(options.None).
+		WithCompression(badgeroptions.None).
 		WithBlockCacheSize(0).
 		WithIndexCacheSize(0).
 		WithMetricsEnabled(false)
-	db, err := badger.Open(opts)
-	if err != nil {
-		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("open state %s: another StackHub process is using this data folder; stop it or choose another --data folder: %w", dir, err)
-		}
-		return nil, fmt.Errorf("open state %s: %w", dir, err)
-	}
-	return &DB{db: db}, nil
 }
 
 // Close flushes and closes the database.
@@ -157,4 +161,26 @@ func (d *DB) Keys(prefix string) ([]string, error) {
 	var keys []string
 	err := d.View(func(t *Txn) error { keys = t.Keys(prefix); return nil })
 	return keys, err
+}
+
+// OpenReadOnly opens the database in dir for reading only, as `stackhub
+// validate` does when no StackHub runs on the folder. Badger takes a
+// shared lock for it, released by Close; it fails while a StackHub holds
+// the folder.
+func OpenReadOnly(dir string) (*DB, error) {
+	db, err := badger.Open(options(dir).WithReadOnly(true))
+	if err != nil {
+		return nil, fmt.Errorf("open state %s read-only: %w", dir, err)
+	}
+	return &DB{db: db}, nil
+}
+
+// OpenMemory opens an empty database in memory, for a data folder that
+// holds no state yet.
+func OpenMemory() (*DB, error) {
+	db, err := badger.Open(options("").WithInMemory(true).WithSyncWrites(false))
+	if err != nil {
+		return nil, fmt.Errorf("open empty state: %w", err)
+	}
+	return &DB{db: db}, nil
 }
