@@ -1,0 +1,379 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/swarm"
+	"github.com/moby/moby/client"
+	"github.com/stackhub/stackhub/appctl"
+	"github.com/stackhub/stackhub/internal/dockertest"
+)
+
+const testImage = "stackhub-testapp:dev"
+
+// joinSwarm makes the engine a single-node swarm for the test and leaves
+// it afterwards (also when the test fails). An engine that is already a
+// manager is used as it is and not left. The swarm listens on loopback.
+func joinSwarm(t *testing.T, c *client.Client) {
+	t.Helper()
+	ctx := context.Background()
+	mode, err := Detect(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode == Manager {
+		t.Log("engine already a swarm manager: using it, not leaving it")
+		return
+	}
+	info, err := c.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Info.Swarm.LocalNodeState != swarm.LocalNodeStateInactive {
+		dockertest.Unavailable(t, "a Docker Engine that is not a swarm worker", fmt.Errorf("swarm state %s", info.Info.Swarm.LocalNodeState))
+	}
+	_, gwErr := c.NetworkInspect(ctx, "docker_gwbridge", client.NetworkInspectOptions{})
+	if _, err := c.SwarmInit(ctx, client.SwarmInitOptions{ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1"}); err != nil {
+		t.Fatalf("docker swarm init --advertise-addr 127.0.0.1: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := c.SwarmLeave(ctx, client.SwarmLeaveOptions{Force: true}); err != nil {
+			t.Errorf("docker swarm leave --force: %v", err)
+		}
+		// swarm init created docker_gwbridge: leave does not remove it.
+		if gwErr != nil {
+			c.NetworkRemove(ctx, "docker_gwbridge", client.NetworkRemoveOptions{})
+		}
+	})
+}
+
+// relayImage builds swarm/relaybin statically into the relay image.
+func relayImage(t *testing.T, c *client.Client) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "relay")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./swarm/relaybin")
+	cmd.Dir = dockertest.RepoRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build relay: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := "stackhub-relay:dev"
+	if err := BuildRelayImage(context.Background(), c, b, tag); err != nil {
+		t.Fatal(err)
+	}
+	return tag
+}
+
+const twoServiceApp = `services:
+  web:
+    image: %[1]s
+    environment:
+      NAME: %[2]s-web
+      BACKEND: http://api:8080
+      PORT: "8080"
+    deploy:
+      update_config:
+        order: start-first
+  api:
+    image: %[1]s
+    environment:
+      NAME: %[2]s-api
+      PORT: "8080"
+      DATA_DIR: /data
+    volumes:
+      - apidata:/data
+    configs:
+      - source: greeting
+        target: /greeting.txt
+    secrets:
+      - token
+volumes:
+  apidata: {}
+configs:
+  greeting:
+    file: ./greeting.txt
+secrets:
+  token:
+    file: ./token.txt
+`
+
+// TestSwarmSingleNode runs a two-service app as a stack on a single-node
+// swarm of the real engine: deployed through the Docker CLI's conversion,
+// placed by a node label, routed through its relay, served across a forced
+// reschedule, reachable on no node address, and removed without a trace.
+// One function does init → checks → leave, so the shared engine is in
+// swarm mode as briefly as possible.
+func TestSwarmSingleNode(t *testing.T) {
+	c := dockertest.Client(t)
+	inst := dockertest.Instance(t, c)
+	ctx := context.Background()
+	dockertest.TestImage(t, c, testImage)
+	relay := relayImage(t, c)
+	joinSwarm(t, c)
+
+	nodes, err := Nodes(ctx, c)
+	if err != nil || len(nodes) == 0 {
+		t.Fatalf("nodes: %v %v", nodes, err)
+	}
+	self := nodes[0]
+	if self.Role != "manager" || self.State != "ready" {
+		t.Fatalf("the node is %+v, want a ready manager", self)
+	}
+	if cmd, err := JoinCommand(ctx, c, "worker"); err != nil || !strings.HasPrefix(cmd, "docker swarm join --token SWMTKN-") || !strings.Contains(cmd, "127.0.0.1:2377") {
+		t.Fatalf("join command %q, %v", cmd, err)
+	}
+
+	// A label places the app; the label goes again at the end.
+	labelKey := "dev.stackhub.test." + inst
+	if err := Label(ctx, c, self.Name, labelKey, "yes"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { Label(context.Background(), c, self.Name, labelKey, "") })
+
+	// The app's project as appctl loads it (compose-go), marshalled: the
+	// bridge to the CLI's loader.
+	app := "swapp" + strings.TrimPrefix(inst, "shtest")
+	stack := "stackhub-" + app
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(fmt.Sprintf(twoServiceApp, testImage, inst)), 0o600)
+	os.WriteFile(filepath.Join(dir, "greeting.txt"), []byte("hello\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "token.txt"), []byte("s3cret\n"), 0o600)
+	eng, err := appctl.Connect(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := eng.Load(ctx, appctl.LoadSpec{Name: stack, WorkingDir: dir, Files: []string{filepath.Join(dir, "compose.yaml")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := p.MarshalYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{AppLabel: app, dockertest.Label: inst}
+
+	// A constraint no node satisfies is refused before anything exists.
+	bad := Stack{Name: stack, YAML: y, WorkingDir: dir, Labels: labels, Placement: Placement{Constraints: []string{"node.labels." + labelKey + "==no"}}}
+	if _, err := Deploy(ctx, c, bad, time.Minute); err == nil || !strings.Contains(err.Error(), "no ready node") {
+		t.Fatalf("deploy with an unsatisfiable constraint: %v, want refusal", err)
+	}
+	assertNothingLeft(t, c, stack, app)
+
+	good := bad
+	good.Placement = Placement{Constraints: []string{"node.labels." + labelKey + "==yes"}}
+	if warnings, err := Deploy(ctx, c, good, 2*time.Minute); err != nil {
+		t.Fatalf("deploy: %v (warnings %v)", err, warnings)
+	}
+	removed := false
+	t.Cleanup(func() {
+		if !removed {
+			Remove(context.Background(), c, stack, true)
+			StopRelay(context.Background(), c, app)
+		}
+	})
+	svcs, _ := stackServices(ctx, c, stack)
+	if len(svcs) != 2 {
+		t.Fatalf("stack has %d services, want 2", len(svcs))
+	}
+	for _, s := range svcs {
+		if got := s.Spec.TaskTemplate.Placement.Constraints; len(got) != 1 || got[0] != "node.labels."+labelKey+"==yes" {
+			t.Errorf("service %s constraints %v", s.Spec.Name, got)
+		}
+	}
+	nodes, _ = Nodes(ctx, c)
+	if on := AppNodes(nodes)[app]; len(on) != 1 || on[0] != self.Name {
+		t.Fatalf("app runs on %v, want [%s]", on, self.Name)
+	}
+
+	// Route: relay on the app's overlay and a bridge standing for the
+	// platform network.
+	platform := inst + "-platform"
+	if _, err := c.NetworkCreate(ctx, platform, client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{dockertest.Label: inst}}); err != nil {
+		t.Fatal(err)
+	}
+	upstream, err := StartRelay(ctx, c, RelaySpec{App: app, Stack: stack, Network: stack + "_default", Platform: platform, Service: "web", Port: 8080, Image: relay, Labels: map[string]string{dockertest.Label: inst}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	get := func(path string) (string, error) {
+		resp, err := hc.Get("http://" + upstream + path)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			return string(b), fmt.Errorf("status %d: %s", resp.StatusCode, b)
+		}
+		return string(b), nil
+	}
+	var body string
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		if body, err = get("/"); err == nil {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !strings.Contains(body, inst+"-web") {
+		t.Fatalf("through the relay: %q, %v", body, err)
+	}
+	// The second service is reached by its name on the app's overlay.
+	if n, err := get("/count"); err != nil || strings.TrimSpace(n) != "1" {
+		t.Fatalf("web → api: %q, %v", n, err)
+	}
+
+	// Nothing published: no service has a published port, and the node's
+	// address does not answer with the app.
+	for _, s := range svcs {
+		if len(s.Endpoint.Ports) != 0 || (s.Spec.EndpointSpec != nil && len(s.Spec.EndpointSpec.Ports) != 0) {
+			t.Errorf("service %s publishes %v", s.Spec.Name, s.Endpoint.Ports)
+		}
+	}
+	if conn, err := net.DialTimeout("tcp", net.JoinHostPort(self.Addr, "8080"), time.Second); err == nil {
+		conn.SetDeadline(time.Now().Add(2 * time.Second))
+		fmt.Fprintf(conn, "GET / HTTP/1.0\r\n\r\n")
+		b, _ := io.ReadAll(conn)
+		conn.Close()
+		if strings.Contains(string(b), inst) {
+			t.Fatalf("the app answers on the node's address %s:8080", self.Addr)
+		}
+	}
+
+	// A forced update reschedules web; requests through the relay go on.
+	var ok, failed atomic.Int64
+	var lastErr atomic.Value
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if b, err := get("/"); err == nil && strings.Contains(b, inst+"-web") {
+				ok.Add(1)
+			} else {
+				failed.Add(1)
+				lastErr.Store(fmt.Sprint(b, err))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	before := taskIDs(t, c, stack+"_web")
+	if out, err := exec.CommandContext(ctxTimeout(t, 3*time.Minute), "docker", "service", "update", "--force", stack+"_web").CombinedOutput(); err != nil {
+		t.Fatalf("docker service update --force: %v\n%s", err, out)
+	}
+	after := taskIDs(t, c, stack+"_web")
+	for i := 0; i < 10; i++ { // a little more traffic on the new task
+		get("/")
+	}
+	close(stop)
+	<-done
+	t.Logf("during docker service update --force: %d requests served, %d failed", ok.Load(), failed.Load())
+	if after == before {
+		t.Fatalf("the service was not rescheduled (task %s)", before)
+	}
+	if failed.Load() != 0 {
+		t.Errorf("%d of %d requests failed while Swarm rescheduled the service (last: %v)", failed.Load(), ok.Load()+failed.Load(), lastErr.Load())
+	}
+	if ok.Load() == 0 {
+		t.Fatal("no request was served during the update")
+	}
+
+	// Remove: nothing of the app is left.
+	if err := StopRelay(ctx, c, app); err != nil {
+		t.Fatal(err)
+	}
+	if err := Remove(ctx, c, stack, true); err != nil {
+		t.Fatal(err)
+	}
+	removed = true
+	assertNothingLeft(t, c, stack, app)
+}
+
+// taskIDs returns the running task of a service.
+func taskIDs(t *testing.T, c *client.Client, service string) string {
+	t.Helper()
+	list, err := c.TaskList(context.Background(), client.TaskListOptions{Filters: client.Filters{}.Add("service", service).Add("desired-state", "running")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, tk := range list.Items {
+		ids = append(ids, tk.ID)
+	}
+	return strings.Join(ids, ",")
+}
+
+// assertNothingLeft fails if a service, container, network, volume,
+// config or secret of the stack or app exists.
+func assertNothingLeft(t *testing.T, c *client.Client, stack, app string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, f := range []client.Filters{
+		client.Filters{}.Add("label", StackLabel+"="+stack),
+		client.Filters{}.Add("label", AppLabel+"="+app),
+	} {
+		var left []string
+		if l, err := c.ServiceList(ctx, client.ServiceListOptions{Filters: f}); err == nil {
+			for _, x := range l.Items {
+				left = append(left, "service "+x.Spec.Name)
+			}
+		}
+		if l, err := c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f}); err == nil {
+			for _, x := range l.Items {
+				left = append(left, "container "+x.ID[:12])
+			}
+		}
+		if l, err := c.NetworkList(ctx, client.NetworkListOptions{Filters: f}); err == nil {
+			for _, x := range l.Items {
+				left = append(left, "network "+x.Name)
+			}
+		}
+		if l, err := c.VolumeList(ctx, client.VolumeListOptions{Filters: f}); err == nil {
+			for _, x := range l.Items {
+				left = append(left, "volume "+x.Name)
+			}
+		}
+		if l, err := c.ConfigList(ctx, client.ConfigListOptions{Filters: f}); err == nil {
+			for _, x := range l.Items {
+				left = append(left, "config "+x.Spec.Name)
+			}
+		}
+		if l, err := c.SecretList(ctx, client.SecretListOptions{Filters: f}); err == nil {
+			for _, x := range l.Items {
+				left = append(left, "secret "+x.Spec.Name)
+			}
+		}
+		if len(left) > 0 {
+			t.Errorf("left behind (%v): %v", f, left)
+		}
+	}
+}
+
+func ctxTimeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
