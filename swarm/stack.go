@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -51,9 +52,17 @@ func (s Stack) Load() (*composetypes.Config, []string, error) {
 	// compose-go writes the project name at the top; the stack's name is
 	// its namespace instead (the CLI's schema has no `name`).
 	delete(dict, "name")
-	var warnings []string
+	var warnings, refused []string
 	for _, p := range loader.GetUnsupportedProperties(dict) {
-		warnings = append(warnings, fmt.Sprintf("Swarm ignores %q", p))
+		switch {
+		case refusedOnSwarm[p]:
+			refused = append(refused, p)
+		case p != "restart": // Swarm restarts tasks by itself
+			warnings = append(warnings, fmt.Sprintf("Swarm ignores %q", p))
+		}
+	}
+	if len(refused) > 0 {
+		return nil, warnings, fmt.Errorf("stack %s: Swarm cannot run services with %s (it would silently drop them); install this app on a single Docker Engine", s.Name, strings.Join(refused, ", "))
 	}
 	cfg, err := loader.Load(composetypes.ConfigDetails{
 		WorkingDir:  s.WorkingDir,
@@ -64,6 +73,14 @@ func (s Stack) Load() (*composetypes.Config, []string, error) {
 		return nil, warnings, fmt.Errorf("stack %s: Swarm cannot run this app's compose file: %w", s.Name, err)
 	}
 	return cfg, warnings, nil
+}
+
+// refusedOnSwarm are the compose settings the CLI's conversion drops that
+// change what an app may do or how it is reached: dropping them would run
+// something else than what the admin approved.
+var refusedOnSwarm = map[string]bool{
+	"privileged": true, "devices": true, "network_mode": true, "pid": true, "ipc": true,
+	"security_opt": true, "userns_mode": true, "cgroupns_mode": true, "cgroup_parent": true,
 }
 
 // Deploy creates or updates the stack through the Docker CLI's conversion
