@@ -20,6 +20,7 @@
 //	DELETE /stackhub/stores/{name}            remove a store added at run time
 //	POST   /stackhub/stores/refresh           refresh every store now
 //	GET    /stackhub/dns/records              what the DNS zone answers now
+//	GET    /stackhub/nodes …                  Swarm nodes (nodes.go)
 package adminapi
 
 import (
@@ -131,6 +132,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logs(w, r, p, parts[1])
 	case path == "dns/records" && r.Method == http.MethodGet:
 		dnsRecords(w)
+	case parts[0] == "nodes": // Swarm nodes: nodes.go
+		s.nodes(w, r, p, parts)
 	case path == "stores" && r.Method == http.MethodGet:
 		writeJSON(w, p.Catalog.Status())
 	case path == "stores" && r.Method == http.MethodPost:
