@@ -25,6 +25,7 @@ import (
 	"github.com/stackhub/stackhub/internal/kv"
 	"github.com/stackhub/stackhub/internal/registry"
 	"github.com/stackhub/stackhub/stores"
+	"github.com/stackhub/stackhub/swarm"
 )
 
 // Config is what a Manager needs to know about the platform.
@@ -51,6 +52,9 @@ type Config struct {
 	// TZ, PUID and PGID are passed to apps (install variables).
 	TZ, PUID, PGID string
 	Logger         *zap.Logger
+	// RelayBinary is a static relay program for apps on a swarm; empty
+	// means StackHub's own executable (swarm.go).
+	RelayBinary string
 }
 
 func (c *Config) setDefaults() {
@@ -121,6 +125,8 @@ type Manager struct {
 
 	stop context.CancelFunc
 	done sync.WaitGroup
+
+	sw swarmState // apps on a Docker Swarm (swarm.go)
 }
 
 // New connects to the Docker Engine and prepares the platform network. Call
@@ -135,6 +141,7 @@ func New(ctx context.Context, cfg Config, db *kv.DB, reg *registry.Registry) (*M
 	if err := m.ensureNetwork(ctx); err != nil {
 		return nil, err
 	}
+	m.detectSwarm(ctx) // swarm.go
 	return m, nil
 }
 
@@ -227,6 +234,8 @@ type InstallOptions struct {
 	PublishPorts bool
 	// Policy is the app's access policy; nil means private.
 	Policy *registry.Policy
+	// Placement pins the app to a node or by constraints, on a swarm.
+	Placement swarm.Placement
 }
 
 func (m *Manager) stamp(id string, progress func(Event)) func(Event) {
@@ -295,7 +304,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 		Host: host, URL: m.urlOf(host), Project: m.cfg.ProjectPrefix + app.ID, Exposure: Exposure{NoWebUI: app.NoWebUI}, Links: Links{Requires: app.Requires, Exports: app.Exports},
 		MainSvc: app.MainService, MainPort: app.MainPort, MainScheme: app.MainScheme,
 		Compose: app.Compose, Files: app.Files, Seed: stores.FreshSecrets(app.Seed), Values: values, Secrets: secrets,
-		Policy: policy, ApprovedHazards: opts.ApproveHazards, ApprovedHazardNames: opts.ApproveHazardNames, PublishPorts: opts.PublishPorts,
+		Policy: policy, ApprovedHazards: opts.ApproveHazards, ApprovedHazardNames: opts.ApproveHazardNames, PublishPorts: opts.PublishPorts, Placement: opts.Placement,
 		State: StateInstalling, Running: true, InstalledAt: now, UpdatedAt: now,
 	}
 
@@ -516,6 +525,9 @@ func writeSeed(dataDir string, seed map[string][]byte) error {
 // converge brings the app's containers to the record's desired state and
 // publishes it: images, create/start, health, route.
 func (m *Manager) converge(ctx context.Context, rec *Record, p *types.Project, progress func(Event)) error {
+	if m.OnSwarm() {
+		return m.swarmConverge(ctx, rec, p, progress) // swarm.go
+	}
 	if err := ensureImages(ctx, m.engine.Docker(), p, progress); err != nil {
 		return err
 	}
@@ -612,7 +624,12 @@ func (m *Manager) rollback(ctx context.Context, rec *Record, fresh bool, progres
 	if err != nil {
 		p = nil
 	}
-	if err := m.engine.Down(ctx, rec.Project, p, fresh, progress); err != nil {
+	if m.OnSwarm() {
+		err = m.swarmDown(ctx, rec, fresh) // swarm.go
+	} else {
+		err = m.engine.Down(ctx, rec.Project, p, fresh, progress)
+	}
+	if err != nil {
 		m.log.Warn("roll back install", zap.String("app", rec.ID), zap.Error(err))
 	}
 	if fresh {
@@ -682,7 +699,12 @@ func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(E
 	if err != nil {
 		p = nil // Compose still finds the containers by their labels
 	}
-	if err := m.engine.Down(ctx, rec.Project, p, !rec.KeepData, progress); err != nil {
+	if m.OnSwarm() {
+		err = m.swarmDown(ctx, rec, !rec.KeepData) // swarm.go
+	} else {
+		err = m.engine.Down(ctx, rec.Project, p, !rec.KeepData, progress)
+	}
+	if err != nil {
 		return fmt.Errorf("remove containers: %w", err)
 	}
 	failpoint("remove-after-down")

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/stackhub/stackhub/internal/registry"
+	"github.com/stackhub/stackhub/swarm"
 )
 
 // State is where an app is in its lifecycle. It is written to kv before the
@@ -69,6 +70,8 @@ type Record struct {
 
 	InstalledAt time.Time `json:"installed_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// Placement pins the app on a swarm (docs/SWARM.md).
+	Placement swarm.Placement `json:"placement,omitempty"`
 }
 
 func recordKey(id string) string { return "apps/" + id }

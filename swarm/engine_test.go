@@ -1,4 +1,4 @@
-package swarm
+package swarm_test
 
 import (
 	"context"
@@ -15,10 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/api/types/swarm"
+	swarmapi "github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/internal/dockertest"
+	"github.com/stackhub/stackhub/internal/kv"
+	"github.com/stackhub/stackhub/internal/registry"
+	"github.com/stackhub/stackhub/stores"
+	"github.com/stackhub/stackhub/swarm"
 )
 
 const testImage = "stackhub-testapp:dev"
@@ -29,11 +33,11 @@ const testImage = "stackhub-testapp:dev"
 func joinSwarm(t *testing.T, c *client.Client) {
 	t.Helper()
 	ctx := context.Background()
-	mode, err := Detect(ctx, c)
+	mode, err := swarm.Detect(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mode == Manager {
+	if mode == swarm.Manager {
 		t.Log("engine already a swarm manager: using it, not leaving it")
 		return
 	}
@@ -41,7 +45,7 @@ func joinSwarm(t *testing.T, c *client.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Info.Swarm.LocalNodeState != swarm.LocalNodeStateInactive {
+	if info.Info.Swarm.LocalNodeState != swarmapi.LocalNodeStateInactive {
 		dockertest.Unavailable(t, "a Docker Engine that is not a swarm worker", fmt.Errorf("swarm state %s", info.Info.Swarm.LocalNodeState))
 	}
 	_, gwErr := c.NetworkInspect(ctx, "docker_gwbridge", client.NetworkInspectOptions{})
@@ -61,8 +65,9 @@ func joinSwarm(t *testing.T, c *client.Client) {
 	})
 }
 
-// relayImage builds swarm/relaybin statically into the relay image.
-func relayImage(t *testing.T, c *client.Client) string {
+// relayImage builds swarm/relaybin statically into the relay image; it
+// returns the image and the binary.
+func relayImage(t *testing.T, c *client.Client) (string, string) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "relay")
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./swarm/relaybin")
@@ -76,10 +81,10 @@ func relayImage(t *testing.T, c *client.Client) string {
 		t.Fatal(err)
 	}
 	tag := "stackhub-relay:dev"
-	if err := BuildRelayImage(context.Background(), c, b, tag); err != nil {
+	if err := swarm.BuildRelayImage(context.Background(), c, b, tag); err != nil {
 		t.Fatal(err)
 	}
-	return tag
+	return tag, bin
 }
 
 const twoServiceApp = `services:
@@ -126,10 +131,10 @@ func TestSwarmSingleNode(t *testing.T) {
 	inst := dockertest.Instance(t, c)
 	ctx := context.Background()
 	dockertest.TestImage(t, c, testImage)
-	relay := relayImage(t, c)
+	relay, relayBin := relayImage(t, c)
 	joinSwarm(t, c)
 
-	nodes, err := Nodes(ctx, c)
+	nodes, err := swarm.Nodes(ctx, c)
 	if err != nil || len(nodes) == 0 {
 		t.Fatalf("nodes: %v %v", nodes, err)
 	}
@@ -137,16 +142,16 @@ func TestSwarmSingleNode(t *testing.T) {
 	if self.Role != "manager" || self.State != "ready" {
 		t.Fatalf("the node is %+v, want a ready manager", self)
 	}
-	if cmd, err := JoinCommand(ctx, c, "worker"); err != nil || !strings.HasPrefix(cmd, "docker swarm join --token SWMTKN-") || !strings.Contains(cmd, "127.0.0.1:2377") {
+	if cmd, err := swarm.JoinCommand(ctx, c, "worker"); err != nil || !strings.HasPrefix(cmd, "docker swarm join --token SWMTKN-") || !strings.Contains(cmd, "127.0.0.1:2377") {
 		t.Fatalf("join command %q, %v", cmd, err)
 	}
 
 	// A label places the app; the label goes again at the end.
 	labelKey := "dev.stackhub.test." + inst
-	if err := Label(ctx, c, self.Name, labelKey, "yes"); err != nil {
+	if err := swarm.Label(ctx, c, self.Name, labelKey, "yes"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { Label(context.Background(), c, self.Name, labelKey, "") })
+	t.Cleanup(func() { swarm.Label(context.Background(), c, self.Name, labelKey, "") })
 
 	// The app's project as appctl loads it (compose-go), marshalled: the
 	// bridge to the CLI's loader.
@@ -168,28 +173,29 @@ func TestSwarmSingleNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	labels := map[string]string{AppLabel: app, dockertest.Label: inst}
+	labels := map[string]string{swarm.AppLabel: app, dockertest.Label: inst}
 
 	// A constraint no node satisfies is refused before anything exists.
-	bad := Stack{Name: stack, YAML: y, WorkingDir: dir, Labels: labels, Placement: Placement{Constraints: []string{"node.labels." + labelKey + "==no"}}}
-	if _, err := Deploy(ctx, c, bad, time.Minute); err == nil || !strings.Contains(err.Error(), "no ready node") {
+	bad := swarm.Stack{Name: stack, YAML: y, WorkingDir: dir, Labels: labels, Placement: swarm.Placement{Constraints: []string{"node.labels." + labelKey + "==no"}}}
+	if _, err := swarm.Deploy(ctx, c, bad, time.Minute); err == nil || !strings.Contains(err.Error(), "no ready node") {
 		t.Fatalf("deploy with an unsatisfiable constraint: %v, want refusal", err)
 	}
 	assertNothingLeft(t, c, stack, app)
 
 	good := bad
-	good.Placement = Placement{Constraints: []string{"node.labels." + labelKey + "==yes"}}
-	if warnings, err := Deploy(ctx, c, good, 2*time.Minute); err != nil {
+	good.Placement = swarm.Placement{Constraints: []string{"node.labels." + labelKey + "==yes"}}
+	if warnings, err := swarm.Deploy(ctx, c, good, 2*time.Minute); err != nil {
 		t.Fatalf("deploy: %v (warnings %v)", err, warnings)
 	}
 	removed := false
 	t.Cleanup(func() {
 		if !removed {
-			Remove(context.Background(), c, stack, true)
-			StopRelay(context.Background(), c, app)
+			swarm.Remove(context.Background(), c, stack, true)
+			swarm.StopRelay(context.Background(), c, app)
 		}
 	})
-	svcs, _ := stackServices(ctx, c, stack)
+	sl, _ := c.ServiceList(ctx, client.ServiceListOptions{Filters: client.Filters{}.Add("label", swarm.StackLabel+"="+stack)})
+	svcs := sl.Items
 	if len(svcs) != 2 {
 		t.Fatalf("stack has %d services, want 2", len(svcs))
 	}
@@ -198,8 +204,8 @@ func TestSwarmSingleNode(t *testing.T) {
 			t.Errorf("service %s constraints %v", s.Spec.Name, got)
 		}
 	}
-	nodes, _ = Nodes(ctx, c)
-	if on := AppNodes(nodes)[app]; len(on) != 1 || on[0] != self.Name {
+	nodes, _ = swarm.Nodes(ctx, c)
+	if on := swarm.AppNodes(nodes)[app]; len(on) != 1 || on[0] != self.Name {
 		t.Fatalf("app runs on %v, want [%s]", on, self.Name)
 	}
 
@@ -209,7 +215,7 @@ func TestSwarmSingleNode(t *testing.T) {
 	if _, err := c.NetworkCreate(ctx, platform, client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{dockertest.Label: inst}}); err != nil {
 		t.Fatal(err)
 	}
-	upstream, err := StartRelay(ctx, c, RelaySpec{App: app, Stack: stack, Network: stack + "_default", Platform: platform, Service: "web", Port: 8080, Image: relay, Labels: map[string]string{dockertest.Label: inst}})
+	upstream, err := swarm.StartRelay(ctx, c, swarm.RelaySpec{App: app, Stack: stack, Network: stack + "_default", Platform: platform, Service: "web", Port: 8080, Image: relay, Labels: map[string]string{dockertest.Label: inst}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,15 +307,96 @@ func TestSwarmSingleNode(t *testing.T) {
 		t.Fatal("no request was served during the update")
 	}
 
-	// Remove: nothing of the app is left.
-	if err := StopRelay(ctx, c, app); err != nil {
+	// swarm.Remove: nothing of the app is left.
+	if err := swarm.StopRelay(ctx, c, app); err != nil {
 		t.Fatal(err)
 	}
-	if err := Remove(ctx, c, stack, true); err != nil {
+	if err := swarm.Remove(ctx, c, stack, true); err != nil {
 		t.Fatal(err)
 	}
 	removed = true
 	assertNothingLeft(t, c, stack, app)
+
+	installOnSwarm(t, c, inst, relayBin, self.Name, labelKey)
+}
+
+// installOnSwarm installs apps through appctl on the swarm: refused when
+// they publish a port, else a stack placed by the label, routed through
+// its relay, private in the registry (the gate's policy), and removed
+// without a trace.
+func installOnSwarm(t *testing.T, c *client.Client, inst, relayBin, node, labelKey string) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	db, err := kv.Open(filepath.Join(dataDir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	reg := registry.New()
+	m, err := appctl.New(ctx, appctl.Config{
+		DataDir: dataDir, Domain: "test.localhost", Instance: inst, ProjectPrefix: inst + "-",
+		Network: inst + "-platform", WaitTimeout: 90 * time.Second, RelayBinary: relayBin,
+	}, db, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.OnSwarm() {
+		t.Fatal("the manager did not detect the swarm")
+	}
+	place := swarm.Placement{Constraints: []string{"node.labels." + labelKey + "==yes"}}
+
+	// The one-box counter publishes a second port: on a swarm that port
+	// would be open on the LAN, so the install is refused.
+	open, err := stores.ReadPath("../appctl/testdata/counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Install(ctx, open, appctl.InstallOptions{Placement: place}, nil); err == nil || !strings.Contains(err.Error(), "--publish-ports") {
+		t.Fatalf("install of an app publishing a port: %v, want a refusal naming --publish-ports", err)
+	}
+	assertNothingLeft(t, c, inst+"-"+open.ID, open.ID)
+
+	app, err := stores.ReadPath("testdata/counter-swarm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := m.Install(ctx, app, appctl.InstallOptions{Placement: place}, nil)
+	if err != nil {
+		t.Fatalf("install on the swarm: %v", err)
+	}
+	removed := false
+	defer func() {
+		if !removed {
+			m.Remove(context.Background(), rec.ID, false, nil)
+		}
+	}()
+	e, ok := reg.Lookup(rec.Host)
+	if !ok || e.Upstream == "" || e.Policy.Access != registry.Private {
+		t.Fatalf("registry entry %+v (%v): want routed and private", e, ok)
+	}
+	nodes, _ := swarm.Nodes(ctx, c)
+	if on := swarm.AppNodes(nodes)[rec.ID]; len(on) != 1 || on[0] != node {
+		t.Errorf("%s runs on %v, want [%s]", rec.ID, on, node)
+	}
+	for i, want := range []string{"1", "2"} { // web → db on the app's overlay, data in its volume
+		resp, err := http.Get("http://" + e.Upstream + "/count")
+		if err != nil {
+			t.Fatalf("count %d through the relay: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.TrimSpace(string(b)) != want {
+			t.Fatalf("count %d = %q, want %s", i, b, want)
+		}
+	}
+	if err := m.Remove(ctx, rec.ID, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	removed = true
+	if _, ok := reg.Lookup(rec.Host); ok {
+		t.Error("still routed after remove")
+	}
+	assertNothingLeft(t, c, rec.Project, rec.ID)
 }
 
 // taskIDs returns the running task of a service.
@@ -332,8 +419,8 @@ func assertNothingLeft(t *testing.T, c *client.Client, stack, app string) {
 	t.Helper()
 	ctx := context.Background()
 	for _, f := range []client.Filters{
-		client.Filters{}.Add("label", StackLabel+"="+stack),
-		client.Filters{}.Add("label", AppLabel+"="+app),
+		client.Filters{}.Add("label", swarm.StackLabel+"="+stack),
+		client.Filters{}.Add("label", swarm.AppLabel+"="+app),
 	} {
 		var left []string
 		if l, err := c.ServiceList(ctx, client.ServiceListOptions{Filters: f}); err == nil {

@@ -89,7 +89,7 @@ func dialRetry(ctx context.Context, d *net.Dialer, target string) (net.Conn, err
 }
 
 // BuildRelayImage builds the relay image from a static binary whose
-// arguments are `LISTEN TARGET` (FROM scratch: nothing is pulled), tagged
+// arguments are `relay LISTEN TARGET` (StackHub itself, or swarm/relaybin) (FROM scratch: nothing is pulled), tagged
 // tag, unless an image of that binary exists already.
 func BuildRelayImage(ctx context.Context, docker client.APIClient, binary []byte, tag string) error {
 	sum := sha256.Sum256(binary)
@@ -157,7 +157,7 @@ func StartRelay(ctx context.Context, docker client.APIClient, r RelaySpec) (stri
 		Name: name,
 		Config: &container.Config{
 			Image:  r.Image,
-			Cmd:    []string{":" + strconv.Itoa(RelayPort), target},
+			Cmd:    []string{"relay", ":" + strconv.Itoa(RelayPort), target},
 			Labels: labels,
 		},
 		HostConfig: &container.HostConfig{

@@ -15,18 +15,22 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: relaybin LISTEN TARGET")
+	args := os.Args[1:]
+	if len(args) == 3 && args[0] == "relay" { // as `stackhub relay` is called
+		args = args[1:]
+	}
+	if len(args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: relaybin [relay] LISTEN TARGET")
 		os.Exit(2)
 	}
-	l, err := net.Listen("tcp", os.Args[1])
+	l, err := net.Listen("tcp", args[0])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := swarm.Relay(ctx, l, os.Args[2]); err != nil {
+	if err := swarm.Relay(ctx, l, args[1]); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
