@@ -39,6 +39,7 @@ import (
 	"github.com/stackhub/stackhub/internal/platform"
 	"github.com/stackhub/stackhub/internal/registry"
 	"github.com/stackhub/stackhub/stores"
+	"github.com/stackhub/stackhub/swarm"
 )
 
 // InstallRequest asks to install an app: from the catalog (Ref), or the
@@ -57,6 +58,9 @@ type InstallRequest struct {
 
 	// Approve names the hazards approved one by one ("privileged" …).
 	Approve []string `json:"approve,omitempty"`
+
+	// Placement pins the app on a swarm (--node, --constraint).
+	Placement swarm.Placement `json:"placement,omitempty"`
 }
 
 // LocalApp carries an app read from the user's disk, files included (the
@@ -197,6 +201,10 @@ func (s *server) install(w http.ResponseWriter, r *http.Request, p *platform.Pla
 		writeError(w, 400, errors.New("install: name an app of the store, or the path of an app folder or compose file"))
 		return
 	}
+	if (req.Placement.Node != "" || len(req.Placement.Constraints) > 0) && !p.Apps.OnSwarm() {
+		writeError(w, http.StatusConflict, fmt.Errorf("install %s: --node and --constraint place apps on a Docker Swarm: %w", app.ID, swarm.ErrNotSwarm))
+		return
+	}
 	required, err := requiredApps(p, app, req.WithDeps)
 	if err != nil {
 		writeError(w, statusOf(err), err)
@@ -205,7 +213,7 @@ func (s *server) install(w http.ResponseWriter, r *http.Request, p *platform.Pla
 	stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
 		_, err := p.Apps.InstallWithRequired(ctx, app, required, appctl.InstallOptions{
 			Values: req.Values, Subdomain: req.Subdomain, ApproveHazards: req.ApproveHazards, ApproveHazardNames: req.Approve,
-			PublishPorts: req.PublishPorts, Policy: req.Policy,
+			PublishPorts: req.PublishPorts, Policy: req.Policy, Placement: req.Placement,
 		}, progress)
 		return err
 	})
