@@ -254,6 +254,7 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 	cmd.AddCommand(install, list, info,
 		op("start", "Start a stopped app"), op("stop", "Stop an app (its data and address stay)"),
 		op("restart", "Restart an app's containers"), logs, remove)
+	cmd.AddCommand(appsMoveCommand(printer)) // nodes_commands.go
 }
 
 func accessOf(p registry.Policy) string {

@@ -9,6 +9,7 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
+	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/swarm"
 )
 
@@ -103,6 +104,28 @@ func nodesCommand(cmd *cobra.Command) {
 		},
 	}
 	cmd.AddCommand(list, join, label, drain)
+}
+
+// appsMoveCommand is `stackhub apps move APP --node NAME | --constraint …`.
+func appsMoveCommand(printer func(*cobra.Command) func(appctl.Event)) *cobra.Command {
+	move := &cobra.Command{
+		Use:   "move <app> --node NAME | --constraint EXPR",
+		Short: "On a Docker Swarm, move an app to another node (its route follows)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			var to swarm.Placement
+			to.Node, _ = c.Flags().GetString("node")
+			to.Constraints, _ = c.Flags().GetStringArray("constraint")
+			if to.Node == "" && len(to.Constraints) == 0 {
+				return fmt.Errorf("say where to: --node NAME (`stackhub nodes list`) or --constraint node.labels.KEY==VALUE")
+			}
+			_, err := adminClient(c).Move(args[0], to, printer(c))
+			return err
+		},
+	}
+	move.Flags().String("node", "", "the node to run the app on")
+	move.Flags().StringArray("constraint", nil, "a placement constraint, e.g. node.labels.media==true (repeatable)")
+	return move
 }
 
 func labelList(m map[string]string) string {

@@ -2,6 +2,7 @@ package swarm_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -389,6 +390,17 @@ func installOnSwarm(t *testing.T, c *client.Client, inst, relayBin, node, labelK
 			t.Fatalf("count %d = %q, want %s", i, b, want)
 		}
 	}
+	// Its data is in a volume on this node: a move is refused, and the
+	// app goes on serving where it is.
+	if _, err := m.Move(ctx, rec.ID, swarm.Placement{Node: node}, nil); !errors.Is(err, appctl.ErrMoveNeedsBackup) || !strings.Contains(err.Error(), "volume counter") {
+		t.Fatalf("move of an app with data: %v, want ErrMoveNeedsBackup naming its volume", err)
+	}
+	if e2, _ := reg.Lookup(rec.Host); e2.Upstream != e.Upstream {
+		t.Errorf("a refused move changed the route: %s → %s", e.Upstream, e2.Upstream)
+	}
+	if b := getBody(t, "http://"+e.Upstream+"/count"); b != "3" {
+		t.Errorf("after the refused move, count = %q, want 3", b)
+	}
 	if err := m.Remove(ctx, rec.ID, false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -397,6 +409,59 @@ func installOnSwarm(t *testing.T, c *client.Client, inst, relayBin, node, labelK
 		t.Error("still routed after remove")
 	}
 	assertNothingLeft(t, c, rec.Project, rec.ID)
+
+	// An app without data moves: Swarm reschedules it under the new
+	// constraint, and the route (the relay) stays the same.
+	sl, err := stores.ReadPath("testdata/stateless")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srec, err := m.Install(ctx, sl, appctl.InstallOptions{Placement: place}, nil)
+	if err != nil {
+		t.Fatalf("install stateless: %v", err)
+	}
+	defer m.Remove(context.Background(), srec.ID, false, nil)
+	se, _ := reg.Lookup(srec.Host)
+	before := taskIDs(t, c, srec.Project+"_web")
+	if _, err := m.Move(ctx, srec.ID, swarm.Placement{Node: node}, nil); err != nil {
+		t.Fatalf("move stateless to %s: %v", node, err)
+	}
+	svc, err := c.ServiceInspect(ctx, srec.Project+"_web", client.ServiceInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := svc.Service.Spec.TaskTemplate.Placement.Constraints; len(got) != 1 || got[0] != "node.hostname=="+node {
+		t.Errorf("after the move the constraints are %v", got)
+	}
+	// The task's node satisfies the new constraint too: Swarm keeps the
+	// task (swarmkit restarts a task for a placement change only when its
+	// node no longer fits), so a move onto the node it runs on restarts
+	// nothing. A move to another node is covered by the recorded answers.
+	if after := taskIDs(t, c, srec.Project+"_web"); after != before {
+		t.Logf("task replaced by the move: %s → %s", before, after)
+	}
+	if se2, _ := reg.Lookup(srec.Host); se2.Upstream != se.Upstream {
+		t.Errorf("the route changed with the move: %s → %s", se.Upstream, se2.Upstream)
+	}
+	if b := getBody(t, "http://"+se.Upstream+"/"); !strings.Contains(b, "hello from stateless") {
+		t.Errorf("after the move: %q", b)
+	}
+	if err := m.Remove(ctx, srec.ID, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	assertNothingLeft(t, c, srec.Project, srec.ID)
+}
+
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b))
 }
 
 // taskIDs returns the running task of a service.

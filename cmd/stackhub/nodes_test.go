@@ -21,6 +21,7 @@ func TestNodesOnASingleEngine(t *testing.T) {
 		{"nodes", "label", "somenode", "media=true"},
 		{"nodes", "drain", "somenode"},
 		{"apps", "install", "./testdata/alpha", "--node", "somenode"},
+		{"apps", "move", "alpha", "--node", "somenode"},
 	} {
 		out, err := in.cli(args...)
 		if err == nil || !strings.Contains(out, "not a Swarm manager") {

@@ -1,12 +1,14 @@
 package adminapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 
+	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/internal/platform"
 	"github.com/stackhub/stackhub/swarm"
 )
@@ -17,6 +19,7 @@ import (
 //	GET  /stackhub/nodes/join-token?role=R    JoinCommand (worker or manager)
 //	POST /stackhub/nodes/{name}/label         LabelRequest
 //	POST /stackhub/nodes/{name}/drain         DrainResult
+//	POST /stackhub/apps/{id}/move             swarm.Placement → events
 //
 // On an engine that is not a swarm manager, all but the list answer 409.
 
@@ -104,6 +107,29 @@ func (s *server) nodes(w http.ResponseWriter, r *http.Request, p *platform.Platf
 	default:
 		writeError(w, 404, fmt.Errorf("no API at %s %s", r.Method, r.URL.Path))
 	}
+}
+
+// move handles POST /stackhub/apps/{id}/move with a swarm.Placement body:
+// the app moves to the nodes it names (events).
+func (s *server) move(w http.ResponseWriter, r *http.Request, p *platform.Platform, id string) {
+	var to swarm.Placement
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&to); err != nil {
+		writeError(w, 400, fmt.Errorf("read placement: %w", err))
+		return
+	}
+	if !p.Apps.OnSwarm() {
+		writeError(w, http.StatusConflict, fmt.Errorf("move %s: %w", id, swarm.ErrNotSwarm))
+		return
+	}
+	stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
+		_, err := p.Apps.Move(ctx, id, to, progress)
+		return err
+	})
+}
+
+// Move moves an app to the nodes placement names.
+func (c Client) Move(id string, to swarm.Placement, on func(appctl.Event)) (appctl.Event, error) {
+	return c.events(http.MethodPost, "/stackhub/apps/"+url.PathEscape(id)+"/move", to, on)
 }
 
 // Nodes lists the swarm's nodes (mode single: none).

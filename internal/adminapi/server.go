@@ -116,6 +116,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
 			return p.Apps.Remove(ctx, parts[1], keep, progress)
 		})
+	case len(parts) == 3 && parts[0] == "apps" && parts[2] == "move" && r.Method == http.MethodPost:
+		s.move(w, r, p, parts[1]) // nodes.go
 	case len(parts) == 3 && parts[0] == "apps" && r.Method == http.MethodPost:
 		var op func(context.Context, string, func(appctl.Event)) error
 		switch parts[2] {
