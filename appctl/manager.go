@@ -597,6 +597,9 @@ func (m *Manager) upstream(ctx context.Context, rec *Record) (string, error) {
 	if rec.HostNetwork {
 		return hostNetworkUpstream(rec), nil
 	}
+	if m.OnSwarm() {
+		return swarm.RelayAddr(ctx, m.engine.Docker(), rec.ID, m.cfg.Network) // swarm.go
+	}
 	list, err := m.engine.Docker().ContainerList(ctx, client.ContainerListOptions{
 		Filters: client.Filters{}.Add("label", api.ProjectLabel+"="+rec.Project, api.ServiceLabel+"="+rec.MainSvc),
 	})
@@ -731,6 +734,9 @@ func (m *Manager) Start(ctx context.Context, id string, progress func(Event)) er
 func (m *Manager) Stop(ctx context.Context, id string, progress func(Event)) error {
 	return m.operate(ctx, "stop", id, false, progress, func(rec *Record, p *types.Project, progress func(Event)) error {
 		m.publish(rec, "")
+		if m.OnSwarm() {
+			return m.swarmStop(ctx, rec) // swarm.go
+		}
 		return m.engine.Stop(ctx, rec.Project, p, progress)
 	})
 }
@@ -738,7 +744,11 @@ func (m *Manager) Stop(ctx context.Context, id string, progress func(Event)) err
 // Restart restarts an app's containers and routes to their new address.
 func (m *Manager) Restart(ctx context.Context, id string, progress func(Event)) error {
 	return m.operate(ctx, "restart", id, true, progress, func(rec *Record, p *types.Project, progress func(Event)) error {
-		if err := m.engine.Restart(ctx, rec.Project, p, progress); err != nil {
+		if m.OnSwarm() {
+			if err := m.swarmRestart(ctx, rec); err != nil { // swarm.go
+				return err
+			}
+		} else if err := m.engine.Restart(ctx, rec.Project, p, progress); err != nil {
 			return err
 		}
 		// Restart does not recreate missing containers; converge does, and

@@ -78,6 +78,9 @@ func (m *Manager) stackOf(p *types.Project, rec *Record) (swarm.Stack, string, e
 		// their dependencies answer) and pull policy (nodes pull).
 		s.DependsOn = nil
 		s.PullPolicy = ""
+		// The compose labels on the task containers: `apps info` and
+		// Reconcile find the app's containers on this node as on one engine.
+		s.Labels = withLabels(s.Labels, s.CustomLabels)
 		// Swarm cannot bind a published port to one address: a port is
 		// published on all of them or not at all (swarm.Deploy refuses it
 		// unless the admin asked for --publish-ports).
@@ -191,6 +194,18 @@ func answers(addr string) bool {
 	b := make([]byte, 1)
 	n, _ := c.Read(b)
 	return n == 1
+}
+
+// swarmStop scales the app's services to zero; its route stays, showing
+// the stopped page.
+func (m *Manager) swarmStop(ctx context.Context, rec *Record) error {
+	return swarm.Scale(ctx, m.engine.Docker(), rec.Project, 0)
+}
+
+// swarmRestart replaces the app's tasks; converge then redeploys and
+// republishes.
+func (m *Manager) swarmRestart(ctx context.Context, rec *Record) error {
+	return swarm.ForceRestart(ctx, m.engine.Docker(), rec.Project)
 }
 
 // swarmDown removes the app's relay and stack (and its volumes when

@@ -390,6 +390,35 @@ func installOnSwarm(t *testing.T, c *client.Client, inst, relayBin, node, labelK
 			t.Fatalf("count %d = %q, want %s", i, b, want)
 		}
 	}
+	// Stop scales it to zero and keeps the address (the stopped page);
+	// start brings it back with its data; after a restart of StackHub the
+	// route comes back from the running relay.
+	if err := m.Stop(ctx, rec.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if stopped, err := swarm.Stopped(ctx, c, rec.Project); err != nil || !stopped {
+		t.Fatalf("after stop: stopped=%v %v", stopped, err)
+	}
+	if e2, ok := reg.Lookup(rec.Host); !ok || e2.Upstream != "" {
+		t.Errorf("stopped app's entry %+v (%v): want kept, without upstream", e2, ok)
+	}
+	if err := m.Start(ctx, rec.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	e, _ = reg.Lookup(rec.Host)
+	if b := getBody(t, "http://"+e.Upstream+"/count"); b != "3" {
+		t.Fatalf("after stop and start, count = %q, want 3 (data kept)", b)
+	}
+	reg2 := registry.New()
+	m2, err := appctl.New(ctx, m.Config(), db, reg2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2.Reconcile(ctx)
+	if e2, ok := reg2.Lookup(rec.Host); !ok || e2.Upstream != e.Upstream {
+		t.Errorf("after a restart the route is %+v (%v), want %s", e2, ok, e.Upstream)
+	}
+
 	// Its data is in a volume on this node: a move is refused, and the
 	// app goes on serving where it is.
 	if _, err := m.Move(ctx, rec.ID, swarm.Placement{Node: node}, nil); !errors.Is(err, appctl.ErrMoveNeedsBackup) || !strings.Contains(err.Error(), "volume counter") {
@@ -398,8 +427,8 @@ func installOnSwarm(t *testing.T, c *client.Client, inst, relayBin, node, labelK
 	if e2, _ := reg.Lookup(rec.Host); e2.Upstream != e.Upstream {
 		t.Errorf("a refused move changed the route: %s → %s", e.Upstream, e2.Upstream)
 	}
-	if b := getBody(t, "http://"+e.Upstream+"/count"); b != "3" {
-		t.Errorf("after the refused move, count = %q, want 3", b)
+	if b := getBody(t, "http://"+e.Upstream+"/count"); b != "4" {
+		t.Errorf("after the refused move, count = %q, want 4", b)
 	}
 	if err := m.Remove(ctx, rec.ID, false, nil); err != nil {
 		t.Fatal(err)

@@ -193,3 +193,21 @@ func StopRelay(ctx context.Context, docker client.APIClient, app string) error {
 	}
 	return nil
 }
+
+// RelayAddr returns the address of the app's running relay on the
+// platform network (after a restart of StackHub, its route comes back
+// from it without a redeploy).
+func RelayAddr(ctx context.Context, docker client.APIClient, app, platform string) (string, error) {
+	insp, err := docker.ContainerInspect(ctx, "stackhub-relay-"+app, client.ContainerInspectOptions{})
+	if err != nil {
+		return "", fmt.Errorf("relay of %s: %w", app, err)
+	}
+	c := insp.Container
+	if c.State == nil || !c.State.Running || c.NetworkSettings == nil {
+		return "", fmt.Errorf("relay of %s is not running", app)
+	}
+	if ep, ok := c.NetworkSettings.Networks[platform]; ok && ep != nil && ep.IPAddress.IsValid() {
+		return netip.AddrPortFrom(ep.IPAddress, RelayPort).String(), nil
+	}
+	return "", fmt.Errorf("relay of %s has no address on %s", app, platform)
+}

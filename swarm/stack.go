@@ -352,3 +352,50 @@ func Remove(ctx context.Context, docker client.APIClient, stack string, removeVo
 }
 
 func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
+
+// Scale sets every replicated service of the stack to replicas tasks (0
+// stops the app; Deploy brings the declared count back).
+func Scale(ctx context.Context, docker client.APIClient, stack string, replicas uint64) error {
+	svcs, err := stackServices(ctx, docker, stack)
+	if err != nil {
+		return err
+	}
+	for _, s := range svcs {
+		if s.Spec.Mode.Replicated == nil {
+			continue
+		}
+		spec := s.Spec
+		r := replicas
+		spec.Mode.Replicated = &swarm.ReplicatedService{Replicas: &r}
+		if _, err := docker.ServiceUpdate(ctx, s.ID, client.ServiceUpdateOptions{Version: s.Version, Spec: spec}); err != nil {
+			return fmt.Errorf("scale %s to %d: %w", s.Spec.Name, replicas, err)
+		}
+	}
+	return nil
+}
+
+// ForceRestart replaces every task of the stack (`docker service update
+// --force` on each service).
+func ForceRestart(ctx context.Context, docker client.APIClient, stack string) error {
+	svcs, err := stackServices(ctx, docker, stack)
+	if err != nil {
+		return err
+	}
+	for _, s := range svcs {
+		spec := s.Spec
+		spec.TaskTemplate.ForceUpdate++
+		if _, err := docker.ServiceUpdate(ctx, s.ID, client.ServiceUpdateOptions{Version: s.Version, Spec: spec}); err != nil {
+			return fmt.Errorf("restart %s: %w", s.Spec.Name, err)
+		}
+	}
+	return nil
+}
+
+// Stopped reports whether no task of the stack runs.
+func Stopped(ctx context.Context, docker client.APIClient, stack string) (bool, error) {
+	tasks, err := docker.TaskList(ctx, client.TaskListOptions{Filters: client.Filters{}.Add("label", StackLabel+"="+stack).Add("desired-state", "running")})
+	if err != nil {
+		return false, fmt.Errorf("stack %s: list tasks: %w", stack, err)
+	}
+	return len(tasks.Items) == 0, nil
+}
