@@ -19,8 +19,10 @@ FUZZTIME ?= 20s
 
 all: build
 
+# Static (no cgo): on a Docker Swarm the binary is also the only file of
+# the relay image (docs/SWARM.md).
 build:
-	$(GO) build -o $(BIN) ./cmd/stackhub
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/stackhub
 
 run: build
 	$(BIN) up --domain $(DOMAIN) --data $(DATA) $(RUN_FLAGS)

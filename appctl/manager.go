@@ -52,6 +52,10 @@ type Config struct {
 	// TZ, PUID and PGID are passed to apps (install variables).
 	TZ, PUID, PGID string
 	Logger         *zap.Logger
+	// Swarm runs new apps as Swarm stacks when the engine is a swarm
+	// manager at start (swarm.go); without it, apps are Compose projects
+	// whatever the engine is. The platform sets it.
+	Swarm bool
 	// RelayBinary is a static relay program for apps on a swarm; empty
 	// means StackHub's own executable (swarm.go).
 	RelayBinary string
@@ -304,7 +308,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 		Host: host, URL: m.urlOf(host), Project: m.cfg.ProjectPrefix + app.ID, Exposure: Exposure{NoWebUI: app.NoWebUI}, Links: Links{Requires: app.Requires, Exports: app.Exports},
 		MainSvc: app.MainService, MainPort: app.MainPort, MainScheme: app.MainScheme,
 		Compose: app.Compose, Files: app.Files, Seed: stores.FreshSecrets(app.Seed), Values: values, Secrets: secrets,
-		Policy: policy, ApprovedHazards: opts.ApproveHazards, ApprovedHazardNames: opts.ApproveHazardNames, PublishPorts: opts.PublishPorts, Placement: opts.Placement,
+		Policy: policy, ApprovedHazards: opts.ApproveHazards, ApprovedHazardNames: opts.ApproveHazardNames, PublishPorts: opts.PublishPorts, Placement: opts.Placement, Stack: m.OnSwarm(),
 		State: StateInstalling, Running: true, InstalledAt: now, UpdatedAt: now,
 	}
 
@@ -525,7 +529,7 @@ func writeSeed(dataDir string, seed map[string][]byte) error {
 // converge brings the app's containers to the record's desired state and
 // publishes it: images, create/start, health, route.
 func (m *Manager) converge(ctx context.Context, rec *Record, p *types.Project, progress func(Event)) error {
-	if m.OnSwarm() {
+	if rec.Stack {
 		return m.swarmConverge(ctx, rec, p, progress) // swarm.go
 	}
 	if err := ensureImages(ctx, m.engine.Docker(), p, progress); err != nil {
@@ -597,7 +601,7 @@ func (m *Manager) upstream(ctx context.Context, rec *Record) (string, error) {
 	if rec.HostNetwork {
 		return hostNetworkUpstream(rec), nil
 	}
-	if m.OnSwarm() {
+	if rec.Stack {
 		return swarm.RelayAddr(ctx, m.engine.Docker(), rec.ID, m.cfg.Network) // swarm.go
 	}
 	list, err := m.engine.Docker().ContainerList(ctx, client.ContainerListOptions{
@@ -627,7 +631,7 @@ func (m *Manager) rollback(ctx context.Context, rec *Record, fresh bool, progres
 	if err != nil {
 		p = nil
 	}
-	if m.OnSwarm() {
+	if rec.Stack {
 		err = m.swarmDown(ctx, rec, fresh) // swarm.go
 	} else {
 		err = m.engine.Down(ctx, rec.Project, p, fresh, progress)
@@ -702,7 +706,7 @@ func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(E
 	if err != nil {
 		p = nil // Compose still finds the containers by their labels
 	}
-	if m.OnSwarm() {
+	if rec.Stack {
 		err = m.swarmDown(ctx, rec, !rec.KeepData) // swarm.go
 	} else {
 		err = m.engine.Down(ctx, rec.Project, p, !rec.KeepData, progress)
@@ -734,7 +738,7 @@ func (m *Manager) Start(ctx context.Context, id string, progress func(Event)) er
 func (m *Manager) Stop(ctx context.Context, id string, progress func(Event)) error {
 	return m.operate(ctx, "stop", id, false, progress, func(rec *Record, p *types.Project, progress func(Event)) error {
 		m.publish(rec, "")
-		if m.OnSwarm() {
+		if rec.Stack {
 			return m.swarmStop(ctx, rec) // swarm.go
 		}
 		return m.engine.Stop(ctx, rec.Project, p, progress)
@@ -744,7 +748,7 @@ func (m *Manager) Stop(ctx context.Context, id string, progress func(Event)) err
 // Restart restarts an app's containers and routes to their new address.
 func (m *Manager) Restart(ctx context.Context, id string, progress func(Event)) error {
 	return m.operate(ctx, "restart", id, true, progress, func(rec *Record, p *types.Project, progress func(Event)) error {
-		if m.OnSwarm() {
+		if rec.Stack {
 			if err := m.swarmRestart(ctx, rec); err != nil { // swarm.go
 				return err
 			}

@@ -72,6 +72,10 @@ type Record struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 	// Placement pins the app on a swarm (docs/SWARM.md).
 	Placement swarm.Placement `json:"placement,omitempty"`
+	// Stack is set when the app was installed as a Swarm stack: it stays
+	// one (and a Compose app stays a Compose app) whatever the engine's
+	// mode later.
+	Stack bool `json:"stack,omitempty"`
 }
 
 func recordKey(id string) string { return "apps/" + id }

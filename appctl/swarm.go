@@ -40,6 +40,9 @@ const relayImageTag = "stackhub-relay:local"
 
 // detectSwarm reads the engine's mode once, at start.
 func (m *Manager) detectSwarm(ctx context.Context) {
+	if !m.cfg.Swarm {
+		return
+	}
 	mode, err := swarm.Detect(ctx, m.engine.Docker())
 	if err != nil {
 		m.log.Warn("detect swarm mode; running as a single engine", zap.Error(err))

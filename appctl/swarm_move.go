@@ -38,6 +38,9 @@ func (m *Manager) Move(ctx context.Context, id string, to swarm.Placement, progr
 	if err != nil {
 		return Record{}, fmt.Errorf("move %s: %w", id, err)
 	}
+	if !rec.Stack {
+		return Record{}, fmt.Errorf("move %s: %w: it was installed as a Compose project on this machine; reinstall it to run it as a stack", id, ErrInvalid)
+	}
 	p, err := m.project(ctx, &rec, false)
 	if err != nil {
 		return Record{}, fmt.Errorf("move %s: %w", id, err)

@@ -181,7 +181,7 @@ func TestSwarmSingleNode(t *testing.T) {
 	if _, err := swarm.Deploy(ctx, c, bad, time.Minute); err == nil || !strings.Contains(err.Error(), "no ready node") {
 		t.Fatalf("deploy with an unsatisfiable constraint: %v, want refusal", err)
 	}
-	assertNothingLeft(t, c, stack, app)
+	assertNothingLeft(t, c, inst, stack, app)
 
 	good := bad
 	good.Placement = swarm.Placement{Constraints: []string{"node.labels." + labelKey + "==yes"}}
@@ -316,7 +316,7 @@ func TestSwarmSingleNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	removed = true
-	assertNothingLeft(t, c, stack, app)
+	assertNothingLeft(t, c, inst, stack, app)
 
 	installOnSwarm(t, c, inst, relayBin, self.Name, labelKey)
 }
@@ -336,7 +336,7 @@ func installOnSwarm(t *testing.T, c *client.Client, inst, relayBin, node, labelK
 	reg := registry.New()
 	m, err := appctl.New(ctx, appctl.Config{
 		DataDir: dataDir, Domain: "test.localhost", Instance: inst, ProjectPrefix: inst + "-",
-		Network: inst + "-platform", WaitTimeout: 90 * time.Second, RelayBinary: relayBin,
+		Network: inst + "-platform", WaitTimeout: 90 * time.Second, RelayBinary: relayBin, Swarm: true,
 	}, db, reg)
 	if err != nil {
 		t.Fatal(err)
@@ -355,7 +355,7 @@ func installOnSwarm(t *testing.T, c *client.Client, inst, relayBin, node, labelK
 	if _, err := m.Install(ctx, open, appctl.InstallOptions{Placement: place}, nil); err == nil || !strings.Contains(err.Error(), "--publish-ports") {
 		t.Fatalf("install of an app publishing a port: %v, want a refusal naming --publish-ports", err)
 	}
-	assertNothingLeft(t, c, inst+"-"+open.ID, open.ID)
+	assertNothingLeft(t, c, inst, inst+"-"+open.ID, open.ID)
 
 	app, err := stores.ReadPath("testdata/counter-swarm")
 	if err != nil {
@@ -406,7 +406,14 @@ func installOnSwarm(t *testing.T, c *client.Client, inst, relayBin, node, labelK
 		t.Fatal(err)
 	}
 	e, _ = reg.Lookup(rec.Host)
-	if b := getBody(t, "http://"+e.Upstream+"/count"); b != "3" {
+	// Swarm starts services in no order: web may answer before its
+	// backend's name resolves.
+	b := getBody(t, "http://"+e.Upstream+"/count")
+	for deadline := time.Now().Add(30 * time.Second); strings.Contains(b, "backend") && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+		b = getBody(t, "http://"+e.Upstream+"/count")
+	}
+	if b != "3" {
 		t.Fatalf("after stop and start, count = %q, want 3 (data kept)", b)
 	}
 	reg2 := registry.New()
@@ -437,7 +444,7 @@ func installOnSwarm(t *testing.T, c *client.Client, inst, relayBin, node, labelK
 	if _, ok := reg.Lookup(rec.Host); ok {
 		t.Error("still routed after remove")
 	}
-	assertNothingLeft(t, c, rec.Project, rec.ID)
+	assertNothingLeft(t, c, inst, rec.Project, rec.ID)
 
 	// An app without data moves: Swarm reschedules it under the new
 	// constraint, and the route (the relay) stays the same.
@@ -478,7 +485,7 @@ func installOnSwarm(t *testing.T, c *client.Client, inst, relayBin, node, labelK
 	if err := m.Remove(ctx, srec.ID, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	assertNothingLeft(t, c, srec.Project, srec.ID)
+	assertNothingLeft(t, c, inst, srec.Project, srec.ID)
 }
 
 func getBody(t *testing.T, url string) string {
@@ -509,12 +516,13 @@ func taskIDs(t *testing.T, c *client.Client, service string) string {
 
 // assertNothingLeft fails if a service, container, network, volume,
 // config or secret of the stack or app exists.
-func assertNothingLeft(t *testing.T, c *client.Client, stack, app string) {
+func assertNothingLeft(t *testing.T, c *client.Client, inst, stack, app string) {
 	t.Helper()
 	ctx := context.Background()
 	for _, f := range []client.Filters{
 		client.Filters{}.Add("label", swarm.StackLabel+"="+stack),
-		client.Filters{}.Add("label", swarm.AppLabel+"="+app),
+		// Other tests on the engine may run an app of the same name.
+		client.Filters{}.Add("label", swarm.AppLabel+"="+app, dockertest.Label+"="+inst),
 	} {
 		var left []string
 		if l, err := c.ServiceList(ctx, client.ServiceListOptions{Filters: f}); err == nil {
