@@ -52,6 +52,13 @@ require (
 require github.com/rakyll/hey v0.1.5 // indirect
 
 require (
+	github.com/docker/go-events v0.1.0 // indirect
+	github.com/gogo/protobuf v1.3.2 // indirect
+	github.com/moby/swarmkit/v2 v2.0.0 // indirect
+	go.etcd.io/etcd/raft/v3 v3.5.6 // indirect
+)
+
+require (
 	cel.dev/cel-go v0.32.0 // indirect
 	cel.dev/expr v0.25.3 // indirect
 	cloud.google.com/go/auth v0.23.3 // indirect

@@ -24,6 +24,7 @@ import (
 	"github.com/stackhub/stackhub/internal/kv"
 	"github.com/stackhub/stackhub/internal/registry"
 	"github.com/stackhub/stackhub/stores"
+	"github.com/stackhub/stackhub/swarm"
 )
 
 // Config is what a Manager needs to know about the platform.
@@ -51,6 +52,13 @@ type Config struct {
 	// TZ, PUID and PGID are passed to apps (install variables).
 	TZ, PUID, PGID string
 	Logger         *zap.Logger
+	// Swarm runs new apps as Swarm stacks when the engine is a swarm
+	// manager at start (swarm.go); without it, apps are Compose projects
+	// whatever the engine is. The platform sets it.
+	Swarm bool
+	// RelayBinary is a static relay program for apps on a swarm; empty
+	// means StackHub's own executable (swarm.go).
+	RelayBinary string
 }
 
 func (c *Config) setDefaults() {
@@ -124,6 +132,7 @@ type Manager struct {
 
 	ext  extensions  // backups and updates (updates.go)
 	oidc OIDCClients // single sign-on clients (oidc.go); may be nil
+	sw   swarmState  // apps on a Docker Swarm (swarm.go)
 }
 
 // New connects to the Docker Engine. Call Reconcile (or Run) to bring apps
@@ -135,7 +144,8 @@ func New(ctx context.Context, cfg Config, db *kv.DB, reg *registry.Registry) (*M
 		return nil, err
 	}
 	m := &Manager{cfg: cfg, db: db, engine: engine, reg: reg, log: cfg.Logger, locks: map[string]*sync.Mutex{}}
-	m.guardBridges() // firewall.go
+	m.guardBridges()   // firewall.go
+	m.detectSwarm(ctx) // swarm.go
 	return m, nil
 }
 
@@ -211,6 +221,8 @@ type InstallOptions struct {
 	PublishPorts bool
 	// Policy is the app's access policy; nil means private.
 	Policy *registry.Policy
+	// Placement pins the app to a node or by constraints, on a swarm.
+	Placement swarm.Placement
 }
 
 func (m *Manager) stamp(id string, progress func(Event)) func(Event) {
@@ -282,7 +294,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 		Host: host, URL: m.urlOf(host), Project: m.cfg.ProjectPrefix + app.ID, Exposure: Exposure{NoWebUI: app.NoWebUI}, Links: Links{Requires: app.Requires, Exports: app.Exports},
 		MainSvc: app.MainService, MainPort: app.MainPort, MainScheme: app.MainScheme,
 		Compose: app.Compose, Files: app.Files, Seed: stores.FreshSecrets(app.Seed), Values: values, Secrets: secrets,
-		Policy: policy, ApprovedHazards: opts.ApproveHazards, ApprovedHazardNames: opts.ApproveHazardNames, PublishPorts: opts.PublishPorts,
+		Policy: policy, ApprovedHazards: opts.ApproveHazards, ApprovedHazardNames: opts.ApproveHazardNames, PublishPorts: opts.PublishPorts, Placement: opts.Placement, Stack: m.OnSwarm(),
 		State: StateInstalling, Running: true, InstalledAt: now, UpdatedAt: now,
 	}
 
@@ -398,6 +410,9 @@ func (m *Manager) installEnv(rec *Record) map[string]string {
 // converge brings the app's containers to the record's desired state and
 // publishes it: images, create/start, health, route.
 func (m *Manager) converge(ctx context.Context, rec *Record, p *types.Project, progress func(Event)) error {
+	if rec.Stack {
+		return m.swarmConverge(ctx, rec, p, progress) // swarm.go
+	}
 	if err := ensureImages(ctx, m.engine.Docker(), p, progress); err != nil {
 		return err
 	}
@@ -468,6 +483,9 @@ func (m *Manager) upstream(ctx context.Context, rec *Record) (string, error) {
 	if rec.HostNetwork {
 		return hostNetworkUpstream(rec), nil
 	}
+	if rec.Stack {
+		return swarm.RelayAddr(ctx, m.engine.Docker(), rec.ID, m.cfg.Network) // swarm.go
+	}
 	list, err := m.engine.Docker().ContainerList(ctx, client.ContainerListOptions{
 		Filters: client.Filters{}.Add("label", api.ProjectLabel+"="+rec.Project, api.ServiceLabel+"="+rec.MainSvc),
 	})
@@ -495,7 +513,12 @@ func (m *Manager) rollback(ctx context.Context, rec *Record, fresh bool, progres
 	if err != nil {
 		p = nil
 	}
-	if err := m.engine.Down(ctx, rec.Project, p, fresh, progress); err != nil {
+	if rec.Stack {
+		err = m.swarmDown(ctx, rec, fresh) // swarm.go
+	} else {
+		err = m.engine.Down(ctx, rec.Project, p, fresh, progress)
+	}
+	if err != nil {
 		m.log.Warn("roll back install", zap.String("app", rec.ID), zap.Error(err))
 	}
 	if err := m.removeAppFiles(rec.ID, !fresh); err != nil {
@@ -562,7 +585,12 @@ func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(E
 	if err != nil {
 		p = nil // Compose still finds the containers by their labels
 	}
-	if err := m.engine.Down(ctx, rec.Project, p, !rec.KeepData, progress); err != nil {
+	if rec.Stack {
+		err = m.swarmDown(ctx, rec, !rec.KeepData) // swarm.go
+	} else {
+		err = m.engine.Down(ctx, rec.Project, p, !rec.KeepData, progress)
+	}
+	if err != nil {
 		return fmt.Errorf("remove containers: %w", err)
 	}
 	failpoint("remove-after-down")
@@ -586,6 +614,9 @@ func (m *Manager) Start(ctx context.Context, id string, progress func(Event)) er
 func (m *Manager) Stop(ctx context.Context, id string, progress func(Event)) error {
 	return m.operate(ctx, "stop", id, false, progress, func(rec *Record, p *types.Project, progress func(Event)) error {
 		m.publish(rec, "")
+		if rec.Stack {
+			return m.swarmStop(ctx, rec) // swarm.go
+		}
 		return m.engine.Stop(ctx, rec.Project, p, progress)
 	})
 }
@@ -593,7 +624,11 @@ func (m *Manager) Stop(ctx context.Context, id string, progress func(Event)) err
 // Restart restarts an app's containers and routes to their new address.
 func (m *Manager) Restart(ctx context.Context, id string, progress func(Event)) error {
 	return m.operate(ctx, "restart", id, true, progress, func(rec *Record, p *types.Project, progress func(Event)) error {
-		if err := m.engine.Restart(ctx, rec.Project, p, progress); err != nil {
+		if rec.Stack {
+			if err := m.swarmRestart(ctx, rec); err != nil { // swarm.go
+				return err
+			}
+		} else if err := m.engine.Restart(ctx, rec.Project, p, progress); err != nil {
 			return err
 		}
 		// Restart does not recreate missing containers; converge does, and

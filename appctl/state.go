@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/stackhub/stackhub/internal/registry"
+	"github.com/stackhub/stackhub/swarm"
 )
 
 // State is where an app is in its lifecycle. It is written to kv before the
@@ -80,6 +81,12 @@ type Record struct {
 
 	InstalledAt time.Time `json:"installed_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// Placement pins the app on a swarm (docs/SWARM.md).
+	Placement swarm.Placement `json:"placement,omitempty"`
+	// Stack is set when the app was installed as a Swarm stack: it stays
+	// one (and a Compose app stays a Compose app) whatever the engine's
+	// mode later.
+	Stack bool `json:"stack,omitempty"`
 }
 
 func recordKey(id string) string { return "apps/" + id }

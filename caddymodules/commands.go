@@ -115,6 +115,8 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 			req.ApproveHazards, _ = c.Flags().GetBool("approve-hazards")
 			req.Approve, _ = c.Flags().GetStringSlice("approve")
 			req.PublishPorts, _ = c.Flags().GetBool("publish-ports")
+			req.Placement.Node, _ = c.Flags().GetString("node")
+			req.Placement.Constraints, _ = c.Flags().GetStringArray("constraint")
 			req.WithDeps, _ = c.Flags().GetBool("with-deps")
 			if public, _ := c.Flags().GetBool("public"); public {
 				req.Policy = &registry.Policy{Access: registry.Public}
@@ -145,6 +147,8 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 	install.Flags().String("subdomain", "", "serve the app at this subdomain instead of its id")
 	install.Flags().Bool("approve-hazards", false, "allow every setting that reaches beyond the app (privileged, host network, docker.sock …)")
 	install.Flags().StringSlice("approve", nil, "allow the hazards of these names only (privileged,host-path …: the refusal lists them)")
+	install.Flags().String("node", "", "on a Docker Swarm: run the app on this node (`stackhub nodes list`)")
+	install.Flags().StringArray("constraint", nil, "on a Docker Swarm: place the app by a constraint, e.g. node.labels.media==true (repeatable)")
 	install.Flags().Bool("publish-ports", false, "keep the app's non-web ports open to the LAN (default: bound to 127.0.0.1)")
 	install.Flags().Bool("with-deps", false, "also install the apps this app needs (an install without it lists them)")
 	install.Flags().Bool("public", false, "make the app reachable without signing in")
@@ -262,6 +266,7 @@ path when it exists or is written as one (./app, ../app, /srv/app, app.yaml).`,
 		op("restart", "Restart an app's containers"), logs, remove)
 	addAppBackupCommands(cmd, printer) // backup_commands.go
 	cmd.AddCommand(domainCommand(), declaredCommand())
+	cmd.AddCommand(appsMoveCommand(printer)) // nodes_commands.go
 }
 
 func accessOf(p registry.Policy) string {

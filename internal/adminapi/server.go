@@ -20,6 +20,7 @@
 //	DELETE /stackhub/stores/{name}            remove a store added at run time
 //	POST   /stackhub/stores/refresh           refresh every store now
 //	GET    /stackhub/dns/records              what the DNS zone answers now
+//	GET    /stackhub/nodes …                  Swarm nodes (nodes.go)
 package adminapi
 
 import (
@@ -38,6 +39,7 @@ import (
 	"github.com/stackhub/stackhub/internal/platform"
 	"github.com/stackhub/stackhub/internal/registry"
 	"github.com/stackhub/stackhub/stores"
+	"github.com/stackhub/stackhub/swarm"
 )
 
 // InstallRequest asks to install an app: from the catalog (Ref), or the
@@ -56,6 +58,9 @@ type InstallRequest struct {
 
 	// Approve names the hazards approved one by one ("privileged" …).
 	Approve []string `json:"approve,omitempty"`
+
+	// Placement pins the app on a swarm (--node, --constraint).
+	Placement swarm.Placement `json:"placement,omitempty"`
 }
 
 // LocalApp carries an app read from the user's disk, files included (the
@@ -120,6 +125,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
 			return p.Apps.Remove(ctx, parts[1], keep, progress)
 		})
+	case len(parts) == 3 && parts[0] == "apps" && parts[2] == "move" && r.Method == http.MethodPost:
+		s.move(w, r, p, parts[1]) // nodes.go
 	case len(parts) == 3 && parts[0] == "apps" && r.Method == http.MethodPost:
 		var op func(context.Context, string, func(appctl.Event)) error
 		switch parts[2] {
@@ -140,6 +147,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logs(w, r, p, parts[1])
 	case path == "dns/records" && r.Method == http.MethodGet:
 		dnsRecords(w)
+	case parts[0] == "nodes": // Swarm nodes: nodes.go
+		s.nodes(w, r, p, parts)
 	case path == "stores" && r.Method == http.MethodGet:
 		writeJSON(w, p.Catalog.Status())
 	case path == "stores" && r.Method == http.MethodPost:
@@ -203,6 +212,10 @@ func (s *server) install(w http.ResponseWriter, r *http.Request, p *platform.Pla
 		writeError(w, 400, errors.New("install: name an app of the store, or the path of an app folder or compose file"))
 		return
 	}
+	if (req.Placement.Node != "" || len(req.Placement.Constraints) > 0) && !p.Apps.OnSwarm() {
+		writeError(w, http.StatusConflict, fmt.Errorf("install %s: --node and --constraint place apps on a Docker Swarm: %w", app.ID, swarm.ErrNotSwarm))
+		return
+	}
 	required, err := requiredApps(p, app, req.WithDeps)
 	if err != nil {
 		writeError(w, statusOf(err), err)
@@ -211,7 +224,7 @@ func (s *server) install(w http.ResponseWriter, r *http.Request, p *platform.Pla
 	stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
 		_, err := p.Apps.InstallWithRequired(ctx, app, required, appctl.InstallOptions{
 			Values: req.Values, Subdomain: req.Subdomain, ApproveHazards: req.ApproveHazards, ApproveHazardNames: req.Approve,
-			PublishPorts: req.PublishPorts, Policy: req.Policy,
+			PublishPorts: req.PublishPorts, Policy: req.Policy, Placement: req.Placement,
 		}, progress)
 		return err
 	})

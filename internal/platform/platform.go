@@ -204,6 +204,7 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 		DataDir: cfg.DataDir, Domain: cfg.Domain, HTTPSPort: cfg.HTTPSPort,
 		Instance: cfg.Instance, ProjectPrefix: cfg.ProjectPrefix, Network: cfg.Network,
 		DockerHost: cfg.DockerHost, Logger: log.Named("apps"),
+		Swarm: true, // apps run as stacks on a swarm manager (docs/SWARM.md)
 	}, db, p.Registry)
 	if err != nil {
 		p.stopLoadingStores()
