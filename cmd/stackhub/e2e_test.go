@@ -103,7 +103,7 @@ func TestInstallServeAndManageOverHTTPS(t *testing.T) {
 
 	// The app is an ordinary compose project with the standard labels.
 	ctx := context.Background()
-	cl, err := in.docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", "com.docker.compose.service")})
+	cl, err := in.docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", "com.docker.compose.service", "dev.stackhub.instance="+in.instanceLabel)})
 	if err != nil {
 		t.Fatal(err)
 	}

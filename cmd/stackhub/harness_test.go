@@ -95,18 +95,20 @@ func (s *syncBuffer) String() string {
 
 // instance is one running stackhub process.
 type instance struct {
-	t         *testing.T
-	data      string
-	domain    string
-	httpPort  int
-	httpsPort int
-	admin     string
-	args      []string
-	env       []string
-	cmd       *exec.Cmd
-	out       *syncBuffer
-	exited    chan struct{}
-	docker    *client.Client
+	// instanceLabel is the dev.stackhub.instance label of its Docker objects.
+	instanceLabel string
+	t             *testing.T
+	data          string
+	domain        string
+	httpPort      int
+	httpsPort     int
+	admin         string
+	args          []string
+	env           []string
+	cmd           *exec.Cmd
+	out           *syncBuffer
+	exited        chan struct{}
+	docker        *client.Client
 }
 
 // newInstance prepares an instance of `stackhub up` on loopback ports and
@@ -119,6 +121,7 @@ func newInstance(t *testing.T, domain string) *instance {
 	in.admin = "127.0.0.1:" + strconv.Itoa(freePort(t))
 	cfg := platform.Config{Domain: domain, DataDir: in.data}
 	cfg.Normalize()
+	in.instanceLabel = cfg.Instance
 	t.Cleanup(func() {
 		in.stop()
 		if t.Failed() && in.out != nil {
