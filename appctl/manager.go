@@ -221,6 +221,7 @@ func (m *Manager) stamp(id string, progress func(Event)) func(Event) {
 		if e.App == "" {
 			e.App = id
 		}
+		m.eventOnDone(id, e) // events.go
 		if progress != nil {
 			progress(e)
 		}
@@ -570,6 +571,7 @@ func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(E
 		return err
 	}
 	m.oidcRemove(rec.ID)
+	m.forgetEvents(rec.ID)
 	return m.db.Delete(recordKey(rec.ID))
 }
 
