@@ -159,7 +159,7 @@ func progress(t *testing.T, r resp) ([]appctl.Event, OperationView) {
 }
 
 func TestAPIv1OnDocker(t *testing.T) {
-	// An icon server that counts its visits, and fails the second time.
+	// An icon server on loopback that counts its visits.
 	iconHits := 0
 	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
 	icons := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -207,13 +207,14 @@ func TestAPIv1OnDocker(t *testing.T) {
 	if r := e.do("GET", "/icons/test/duo", nil); r.status != 200 || !strings.Contains(r.body, `fill="red"`) || r.header.Get("Content-Type") != "image/svg+xml" {
 		t.Errorf("store icon: %d %s %s", r.status, r.header.Get("Content-Type"), r.body)
 	}
-	for i := 0; i < 2; i++ { // fetched once, then from the disk cache
-		if r := e.do("GET", "/icons/test/risky", nil); r.status != 200 || r.body != string(png) || r.header.Get("Content-Type") != "image/png" {
-			t.Errorf("icon from a URL (visit %d): %d %s %q", i+1, r.status, r.header.Get("Content-Type"), r.body)
-		}
+	// The risky app's icon URL is on loopback and its store is a folder:
+	// the portal refuses to connect there (iconguard.go) and shows the
+	// generated icon instead.
+	if r := e.do("GET", "/icons/test/risky", nil); r.status != 200 || r.header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(r.body, "<svg") {
+		t.Errorf("icon from a loopback URL: %d %s %q", r.status, r.header.Get("Content-Type"), r.body)
 	}
-	if iconHits != 1 {
-		t.Errorf("the icon URL was fetched %d times", iconHits)
+	if iconHits != 0 {
+		t.Errorf("the loopback icon URL was fetched %d times", iconHits)
 	}
 	if r := e.do("GET", "/icons/local/mine", nil); r.status != 200 || !strings.Contains(r.body, ">Mi</text>") || r.header.Get("Content-Type") != "image/svg+xml" {
 		t.Errorf("generated icon: %d %s", r.status, r.body)
