@@ -97,13 +97,10 @@ var doneKinds = map[string]string{
 }
 
 // eventOnDone records the event of an operation that ended well, from its
-// final progress event (every operation passes through stamp).
+// final progress event (every operation passes through stamp). A removal
+// records nothing: finishRemove drops the app's events with it.
 func (m *Manager) eventOnDone(id string, e Event) {
 	if e.Phase != PhaseDone {
-		return
-	}
-	if e.Status == "removed" {
-		m.forgetEvents(id)
 		return
 	}
 	if kind, ok := doneKinds[e.Status]; ok {

@@ -3,6 +3,7 @@ package appctl
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,28 @@ func waitRouted(t *testing.T, h *harness, id string) {
 			t.Fatal(fmt.Sprintf("%s not routed after its recovery", id))
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// A backup's outcome is an event of the app: a failed one says why.
+func TestAppEventsRecordBackups(t *testing.T) {
+	needRestic(t)
+	h := newHarness(t)
+	ctx := context.Background()
+	h.installKeep(t, "keep", keepApp(h.keepImage(t), "1", ""))
+	if _, err := h.m.Backup(ctx, "keep", "", nil); err == nil {
+		t.Fatal("backup without a repository succeeded")
+	}
+	h.configureRepo(t, filepath.Join(t.TempDir(), "repo"))
+	res, err := h.m.Backup(ctx, "keep", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := h.m.Events("keep")
+	if len(evs) < 3 || evs[0].Kind != EventBackupOK || evs[1].Kind != EventBackupFail || evs[2].Kind != EventInstalled {
+		t.Fatalf("events: %+v", evs)
+	}
+	if !strings.Contains(evs[0].Detail, short(res.Snapshot)) || !strings.Contains(evs[1].Detail, "manual backup: ") {
+		t.Errorf("backup events do not say which snapshot or why: %+v", evs[:2])
 	}
 }
