@@ -172,12 +172,23 @@ func (m *Manager) onCrashEvent(ctx context.Context, action, container string, at
 	if st.Running && !st.Restarting {
 		return // an operation of ours restarted it meanwhile
 	}
-	m.event(id, EventCrashed, fmt.Sprintf("service %s stopped unexpectedly (exit code %d)", svc, st.ExitCode))
-	if st.Restarting {
-		crashes.Store(key, svc)
+	// A service meant to run once (restart "no" or "on-failure") that ended
+	// well is done, not crashed; StackHub brings back only services meant
+	// to keep running, so a failing one-shot is not run in a loop.
+	keepRunning := false
+	if hc := res.Container.HostConfig; hc != nil {
+		keepRunning = hc.RestartPolicy.Name == "always" || hc.RestartPolicy.Name == "unless-stopped"
+	}
+	if !keepRunning && st.ExitCode == 0 {
 		return
 	}
-	go m.recoverCrash(ctx, id, svc)
+	m.event(id, EventCrashed, fmt.Sprintf("service %s stopped unexpectedly (exit code %d)", svc, st.ExitCode))
+	switch {
+	case st.Restarting:
+		crashes.Store(key, svc)
+	case keepRunning:
+		go m.recoverCrash(ctx, id, svc)
+	}
 }
 
 // recoverCrash brings back an app whose container died and stays dead, and

@@ -77,6 +77,7 @@ func TestAppEventsRecordLifecycleCrashAndRecovery(t *testing.T) {
 	}
 	waitForKinds(t, h.m, app.ID, "crashed", "recovered")
 	evs, _ = h.m.Events(app.ID)
+	t.Logf("after the kill: %+v", evs[:2])
 	if !strings.Contains(evs[1].Detail, "service web") || !strings.Contains(evs[0].Detail, "web") {
 		t.Fatalf("crash and recovery do not name the service: %+v", evs[:2])
 	}
