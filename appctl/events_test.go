@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/compose/v5/pkg/api"
 	"github.com/moby/moby/client"
 )
 
@@ -84,6 +85,16 @@ func TestAppEventsRecordLifecycleCrashAndRecovery(t *testing.T) {
 	waitRouted(t, h, app.ID)
 	if got := h.get(t, app.ID+".test.localhost", "/"); got == "" {
 		t.Fatal("app does not answer after its recovery")
+	}
+
+	// A service that turns unhealthy and healthy again (as Docker reports
+	// its healthcheck's outcome).
+	attrs := map[string]string{LabelApp: app.ID, api.ServiceLabel: "db"}
+	h.m.onCrashEvent(ctx, "health_status: unhealthy", h.container(t, app.ID, "db"), attrs)
+	h.m.onCrashEvent(ctx, "health_status: healthy", h.container(t, app.ID, "db"), attrs)
+	evs, _ = h.m.Events(app.ID)
+	if evs[1].Kind != EventCrashed || !strings.Contains(evs[1].Detail, "db became unhealthy") || evs[0].Kind != EventRecovered {
+		t.Fatalf("events of an unhealthy spell: %+v", evs[:2])
 	}
 
 	// Our own stop is no crash.
