@@ -220,8 +220,8 @@ func (m *Manager) stamp(id string, progress func(Event)) func(Event) {
 		}
 		if e.App == "" {
 			e.App = id
+			m.eventOnDone(id, e) // events.go; once, where the event arose
 		}
-		m.eventOnDone(id, e) // events.go
 		if progress != nil {
 			progress(e)
 		}
