@@ -232,6 +232,7 @@ func (m *Manager) stamp(id string, progress func(Event)) func(Event) {
 		}
 		if e.App == "" {
 			e.App = id
+			m.eventOnDone(id, e) // events.go; once, where the event arose
 		}
 		if progress != nil {
 			progress(e)
@@ -598,6 +599,7 @@ func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(E
 		return err
 	}
 	m.oidcRemove(rec.ID)
+	m.forgetEvents(rec.ID)
 	return m.db.Delete(recordKey(rec.ID))
 }
 

@@ -177,6 +177,7 @@ func (m *Manager) watchEvents(ctx context.Context) {
 				}
 				break stream
 			case msg := <-res.Messages:
+				m.onCrashEvent(ctx, string(msg.Action), msg.Actor.ID, msg.Actor.Attributes) // events.go
 				m.onContainerEvent(ctx, string(msg.Action), msg.Actor.Attributes[LabelApp])
 			}
 		}

@@ -120,6 +120,9 @@ type Event struct {
 	// Code is set on the final error event of an operation: the HTTP status
 	// that fits the error (404 not installed, 409 taken …).
 	Code int `json:"code,omitempty"`
+	// Evidence is what a failing service showed, on the evidence event of a
+	// failed install (failure.go).
+	Evidence *ServiceEvidence `json:"evidence,omitempty"`
 }
 
 // AppStatus is what `apps list` and `apps info` show of one app.

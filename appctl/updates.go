@@ -130,4 +130,5 @@ func (m *Manager) recordBackupStatus(id, reason, snapshot string, err error) {
 		bs.Error = err.Error()
 	}
 	m.db.Put(backupStatusKey(id), bs)
+	m.eventOnBackup(id, reason, snapshot, err) // events.go
 }

@@ -151,6 +151,8 @@ type AppDetail struct {
 	Card       AppCard         `json:"card"`
 	Hazards    []stores.Hazard `json:"hazards,omitempty"`
 	Operations []OperationView `json:"operations"`
+	// Events are the app's recent events, newest first (app_events.go).
+	Events []appctl.AppEvent `json:"events"`
 }
 
 func (p *Portal) status(c *fiber.Ctx) (appctl.AppStatus, error) {
@@ -176,6 +178,7 @@ func (p *Portal) appDetail(ctx context.Context, id string) (AppDetail, error) {
 	}
 	d := AppDetail{AppStatus: st, Operations: p.ops.views(id, false)}
 	d.Card = p.card(st, d.Operations)
+	d.Events = p.appEvents(id)
 	if st.ApprovedHazards {
 		if h, err := stores.Hazards(p.source(st)); err == nil {
 			d.Hazards = h

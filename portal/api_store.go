@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -378,35 +377,11 @@ func (p *Portal) apiInstall(c *fiber.Ctx) error {
 		return opError(err)
 	}
 	return p.startOp(c, app.ID, "install", func(ctx context.Context, progress func(appctl.Event)) error {
+		since := time.Now().UTC().Round(0)
 		_, err := p.plat().Apps.Install(ctx, app, appctl.InstallOptions{
 			Values: req.Values, Subdomain: req.Subdomain, ApproveHazards: req.ApproveHazards,
 			PublishPorts: req.PublishPorts, Policy: req.Policy,
-		}, p.lastLogsOnRollback(ctx, app.ID, progress))
-		return err
+		}, progress)
+		return p.failureEvidence(app.ID, since, err, progress) // install_failure.go
 	})
-}
-
-// PhaseLogs is the progress event that carries the last log lines of an
-// app whose install failed, read just before its containers are removed.
-const PhaseLogs appctl.Phase = "logs"
-
-// lastLogsOnRollback passes an install's events on, and when the install
-// starts to take its containers down again (it failed), first reads their
-// last log lines into a PhaseLogs event: the user sees why it failed.
-func (p *Portal) lastLogsOnRollback(ctx context.Context, id string, progress func(appctl.Event)) func(appctl.Event) {
-	var once sync.Once
-	return func(e appctl.Event) {
-		if e.Phase == appctl.PhaseCompose && (strings.HasPrefix(e.Status, "Stopping") || strings.HasPrefix(e.Status, "Removing")) {
-			once.Do(func() {
-				var b strings.Builder
-				lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				p.plat().Apps.Logs(lctx, id, appctl.LogOptions{Tail: "20"}, &b)
-				cancel()
-				if b.Len() > 0 {
-					progress(appctl.Event{Time: time.Now(), App: id, Phase: PhaseLogs, Status: "last log lines", Message: b.String()})
-				}
-			})
-		}
-		progress(e)
-	}
 }

@@ -46,6 +46,7 @@ func (p *Portal) v1Routes(a *fiber.App) {
 	adm.Get("/apps/:id/logs", pl, p.apiLogs)
 	adm.Get("/apps/:id/stats", pl, p.apiAppStats)
 	adm.Get("/apps/:id/history", pl, p.apiHistory)
+	adm.Get("/apps/:id/events", pl, p.apiEvents)
 	adm.Post("/install", pl, p.apiInstall)
 	adm.Get("/operations", pl, p.apiOperations)
 	adm.Get("/operations/:op", pl, p.apiOperation)

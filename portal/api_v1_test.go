@@ -34,6 +34,7 @@ var v1Endpoints = []struct {
 	{"GET", "/api/v1/apps/vault/logs", true},
 	{"GET", "/api/v1/apps/vault/stats", true},
 	{"GET", "/api/v1/apps/vault/history", true},
+	{"GET", "/api/v1/apps/vault/events", true},
 	{"POST", "/api/v1/install", true},
 	{"GET", "/api/v1/operations", true},
 	{"GET", "/api/v1/operations/x", true},

@@ -79,7 +79,7 @@ func (p *Portal) iconBytes(app stores.App) ([]byte, bool) {
 	if _, err := os.Stat(file + ".failed"); err == nil {
 		return nil, false
 	}
-	b, err := fetchIcon(ref)
+	b, err := fetchIcon(p.storeOrigin(app.Store), ref) // iconguard.go
 	os.MkdirAll(dir, 0o700)
 	if err != nil || !isImage(b, ref) {
 		p.cfg.Logf("portal: icon of %s/%s from %s: %v", app.Store, app.ID, ref, err)
@@ -90,14 +90,14 @@ func (p *Portal) iconBytes(app stores.App) ([]byte, bool) {
 	return b, true
 }
 
-func fetchIcon(u string) ([]byte, error) {
+func fetchIcon(origin, u string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := iconClient(origin).Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -103,6 +103,7 @@ var SH = (function () {
     this.order = [];
     this.images = {};
     this.lines = [];
+    this.evidence = [];
     this.current = null;
     this.title.textContent = title || "Working…";
     box.hidden = false;
@@ -146,7 +147,7 @@ var SH = (function () {
         break;
       }
       case "done": this.finish(e); return;
-      case "logs": this.appLogs = e.message; return;
+      case "evidence": if (e.evidence) this.evidence.push(e.evidence); return;
       case "error": if (e.code) return; break; // the end event says it
       default:
         if (labels[e.phase]) { this.step(e.phase); this.setPct(weights[e.phase] || 50); }
@@ -201,11 +202,23 @@ var SH = (function () {
     err.setAttribute("role", "alert");
     err.id = "op-error";
     this.result.appendChild(err);
-    if (this.appLogs) {
-      this.result.appendChild(el("p", "muted small", "The app's last log lines:"));
-      var pre = el("pre", "op-log", this.appLogs);
-      pre.id = "op-app-logs";
-      this.result.appendChild(pre);
+    if (this.evidence.length) {
+      var self = this;
+      this.evidence.forEach(function (ev) {
+        var box = el("div", "op-evidence");
+        box.dataset.service = ev.service;
+        var head = el("p");
+        head.appendChild(el("strong", "", ev.service));
+        head.appendChild(document.createTextNode(": " + (ev.state || "")));
+        box.appendChild(head);
+        if (ev.health && ev.health.length) {
+          box.appendChild(el("p", "muted small", "Its last failed healthchecks:"));
+          box.appendChild(el("pre", "op-log op-health", ev.health.join("\n")));
+        }
+        box.appendChild(el("p", "muted small", ev.logs ? "Its last log lines:" : "It wrote no log lines."));
+        if (ev.logs) box.appendChild(el("pre", "op-log", ev.logs));
+        self.result.appendChild(box);
+      });
     } else if (this.lines.length) {
       this.result.appendChild(el("p", "muted small", "Last steps:"));
       this.result.appendChild(el("pre", "op-log", this.lines.slice(-10).join("\n")));

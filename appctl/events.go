@@ -1,0 +1,213 @@
+package appctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/docker/compose/v5/pkg/api"
+	"github.com/moby/moby/client"
+	"go.uber.org/zap"
+
+	"github.com/stackhub/stackhub/internal/kv"
+)
+
+// AppEvent is one entry of an app's recent history, as its page and
+// GET /api/v1/apps/{id}/events show it.
+type AppEvent struct {
+	Time   time.Time `json:"time"`
+	Kind   string    `json:"kind"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// The kinds of app events.
+const (
+	EventInstalled  = "installed"
+	EventStarted    = "started"
+	EventStopped    = "stopped"
+	EventRestarted  = "restarted"
+	EventUpdated    = "updated"
+	EventSettings   = "settings changed"
+	EventMoved      = "moved"
+	EventRestored   = "restored"
+	EventCrashed    = "crashed"
+	EventRecovered  = "recovered"
+	EventBackupOK   = "backup ok"
+	EventBackupFail = "backup failed"
+)
+
+// eventsKept bounds an app's history: the page shows recent events, not a
+// log.
+const eventsKept = 50
+
+func eventsKey(id string) string { return "app-events/" + id }
+
+// Events returns id's recent events, newest first.
+func (m *Manager) Events(id string) ([]AppEvent, error) {
+	var list []AppEvent
+	if err := m.db.Get(eventsKey(id), &list); err != nil && !errors.Is(err, kv.ErrNotFound) {
+		return nil, fmt.Errorf("events of %s: %w", id, err)
+	}
+	return list, nil
+}
+
+// event records that kind happened to id. Losing an event must not fail
+// the operation that caused it, so errors are only logged.
+func (m *Manager) event(id, kind, detail string) {
+	e := AppEvent{Time: time.Now().UTC(), Kind: kind, Detail: detail}
+	err := m.db.Update(func(t *kv.Txn) error {
+		var list []AppEvent
+		if err := t.Get(eventsKey(id), &list); err != nil && !errors.Is(err, kv.ErrNotFound) {
+			return err
+		}
+		list = append([]AppEvent{e}, list...)
+		if len(list) > eventsKept {
+			list = list[:eventsKept]
+		}
+		return t.Put(eventsKey(id), list)
+	})
+	if err != nil {
+		m.log.Warn("record app event", zap.String("app", id), zap.String("kind", kind), zap.Error(err))
+	}
+}
+
+// forgetEvents drops a removed app's history: a new app of the same id
+// starts without it.
+func (m *Manager) forgetEvents(id string) {
+	if err := m.db.Delete(eventsKey(id)); err != nil {
+		m.log.Warn("drop app events", zap.String("app", id), zap.Error(err))
+	}
+}
+
+// doneKinds maps the status of an operation's final event to the event it
+// records.
+var doneKinds = map[string]string{
+	"installed":    EventInstalled,
+	"cloned":       EventInstalled,
+	"started":      EventStarted,
+	"stopped":      EventStopped,
+	"restarted":    EventRestarted,
+	"updated":      EventUpdated,
+	"reconfigured": EventSettings,
+	"saved":        EventSettings,
+	"moved":        EventMoved,
+	"restored":     EventRestored,
+}
+
+// eventOnDone records the event of an operation that ended well, from its
+// final progress event (every operation passes through stamp). A removal
+// records nothing: finishRemove drops the app's events with it.
+func (m *Manager) eventOnDone(id string, e Event) {
+	if e.Phase != PhaseDone {
+		return
+	}
+	if kind, ok := doneKinds[e.Status]; ok {
+		m.event(id, kind, e.Message)
+	}
+}
+
+// eventOnBackup records a backup's outcome.
+func (m *Manager) eventOnBackup(id, reason, snapshot string, err error) {
+	if err != nil {
+		m.event(id, EventBackupFail, fmt.Sprintf("%s backup: %v", reason, err))
+		return
+	}
+	m.event(id, EventBackupOK, fmt.Sprintf("%s backup, snapshot %s", reason, short(snapshot)))
+}
+
+// crashes remembers, per manager and app, a crash that Docker's restart
+// policy is about to recover from, so its next start is recorded as the
+// recovery.
+var crashes sync.Map // crashKey → service name
+
+type crashKey struct {
+	m  *Manager
+	id string
+}
+
+// onCrashEvent records crashes and recoveries of running apps from Docker's
+// container events: a container that died or turned unhealthy while no
+// operation of StackHub held the app. A dead container Docker does not
+// restart (killed, restart policy spent) is brought back by a reconcile.
+func (m *Manager) onCrashEvent(ctx context.Context, action, container string, attrs map[string]string) {
+	id, svc := attrs[LabelApp], attrs[api.ServiceLabel]
+	if id == "" {
+		return
+	}
+	key := crashKey{m, id}
+	switch action {
+	case "die", "health_status: unhealthy":
+	case "start", "health_status: healthy":
+		if s, ok := crashes.LoadAndDelete(key); ok {
+			m.event(id, EventRecovered, fmt.Sprintf("service %s runs again (Docker restarted it)", s))
+		}
+		return
+	default:
+		return
+	}
+	// Our own operations (stop, restart, update …) hold the lock.
+	unlock, ok := m.tryLock(id)
+	if !ok {
+		return
+	}
+	rec, err := m.get(id)
+	if err != nil || rec.State != StateInstalled || !rec.Running {
+		unlock()
+		return
+	}
+	if action != "die" {
+		unlock()
+		crashes.Store(key, svc)
+		m.event(id, EventCrashed, fmt.Sprintf("service %s became unhealthy", svc))
+		return
+	}
+	res, err := m.engine.Docker().ContainerInspect(ctx, container, client.ContainerInspectOptions{})
+	unlock()
+	if err != nil || res.Container.State == nil {
+		return // removed: onContainerEvent recreates it
+	}
+	st := res.Container.State
+	if st.Running && !st.Restarting {
+		return // an operation of ours restarted it meanwhile
+	}
+	// A service meant to run once (restart "no" or "on-failure") that ended
+	// well is done, not crashed; StackHub brings back only services meant
+	// to keep running, so a failing one-shot is not run in a loop.
+	keepRunning := false
+	if hc := res.Container.HostConfig; hc != nil {
+		keepRunning = hc.RestartPolicy.Name == "always" || hc.RestartPolicy.Name == "unless-stopped"
+	}
+	if !keepRunning && st.ExitCode == 0 {
+		return
+	}
+	m.event(id, EventCrashed, fmt.Sprintf("service %s stopped unexpectedly (exit code %d)", svc, st.ExitCode))
+	switch {
+	case st.Restarting:
+		crashes.Store(key, svc)
+	case keepRunning:
+		go m.recoverCrash(ctx, id, svc)
+	}
+}
+
+// recoverCrash brings back an app whose container died and stays dead, and
+// records whether that worked.
+func (m *Manager) recoverCrash(ctx context.Context, id, svc string) {
+	m.reconcileApp(ctx, id)
+	rec, err := m.get(id)
+	if err != nil || rec.State != StateInstalled || !rec.Running {
+		return // removed or stopped meanwhile, or held back (its note says why)
+	}
+	cs, err := m.engine.Ps(ctx, rec.Project)
+	if err != nil {
+		return
+	}
+	for _, c := range cs {
+		if c.Service == svc && c.State == "running" {
+			m.event(id, EventRecovered, fmt.Sprintf("StackHub started service %s again", svc))
+			return
+		}
+	}
+	m.event(id, EventCrashed, fmt.Sprintf("StackHub could not start service %s again: `stackhub apps logs %s` shows why", svc, id))
+}
