@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -43,6 +44,9 @@ type Config struct {
 	// Network names the networks the proxy reaches main services on: each
 	// app has its own, <Network>-<app> (network.go).
 	Network string
+	// Subnets is the range the subnets of app networks are cut from
+	// (subnets.go); default DefaultSubnets.
+	Subnets netip.Prefix
 	// DockerHost is the engine's address; empty means DOCKER_HOST or the
 	// default socket.
 	DockerHost string
@@ -62,6 +66,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Network == "" {
 		c.Network = "stackhub"
+	}
+	if !c.Subnets.IsValid() {
+		c.Subnets = DefaultSubnets
 	}
 	if c.WaitTimeout == 0 {
 		c.WaitTimeout = 3 * time.Minute
@@ -570,6 +577,7 @@ func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(E
 		return err
 	}
 	m.oidcRemove(rec.ID)
+	m.releaseSubnets(rec.ID) // subnets.go
 	return m.db.Delete(recordKey(rec.ID))
 }
 

@@ -65,6 +65,9 @@ func (m *Manager) validate(ctx context.Context, rec *Record) (*types.Project, er
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	scopeNetworks(p)
+	if err := m.assignSubnets(ctx, p, rec.ID); err != nil { // subnets.go
+		return nil, err
+	}
 	exposeProject(p, rec, mainNetworks) // exposure.go
 	m.joinRequired(p, rec)              // deps.go
 	y, err := p.MarshalYAML()
