@@ -61,10 +61,9 @@ var (
 func (m *Manager) assignSubnets(ctx context.Context, p *types.Project, appID string) error {
 	subnetMu.Lock()
 	defer subnetMu.Unlock()
-	docker := m.engine.Docker()
-	list, err := docker.NetworkList(ctx, client.NetworkListOptions{})
+	engine, err := m.engineSubnets(ctx)
 	if err != nil {
-		return fmt.Errorf("assign subnets: list the engine's networks: %w", err)
+		return fmt.Errorf("assign subnets: %w", err)
 	}
 	ownNames := map[string]bool{}
 	for _, n := range p.Networks {
@@ -72,23 +71,13 @@ func (m *Manager) assignSubnets(ctx context.Context, p *types.Project, appID str
 	}
 	var used []netip.Prefix
 	existing := map[string]netip.Prefix{} // this app's networks that exist, by name
-	for _, item := range list.Items {
-		// NetworkList leaves the IPAM config out on some engines: inspect.
-		n, err := docker.NetworkInspect(ctx, item.ID, client.NetworkInspectOptions{})
-		if err != nil {
-			continue // removed meanwhile
-		}
-		for _, c := range n.Network.IPAM.Config {
-			if !c.Subnet.IsValid() {
-				continue
+	for name, subnets := range engine {
+		for _, s := range subnets {
+			if !ownNames[name] {
+				used = append(used, s)
+			} else if s.Addr().Is4() && m.cfg.Subnets.Contains(s.Addr()) {
+				existing[name] = s
 			}
-			if ownNames[n.Network.Name] {
-				if c.Subnet.Addr().Is4() && m.cfg.Subnets.Contains(c.Subnet.Addr()) {
-					existing[n.Network.Name] = c.Subnet
-				}
-				continue
-			}
-			used = append(used, c.Subnet)
 		}
 	}
 	used = append(used, hostSubnets()...)
@@ -251,4 +240,53 @@ func sortedNetworkKeys(p *types.Project) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// subnetTaken reports the first network of p that StackHub gave a subnet,
+// does not exist on the engine and would not be created because another
+// network took that subnet meanwhile (e.g. a network made by hand while the
+// app was down). startProject then checks and records the app's project
+// again, which assigns a free subnet.
+func (m *Manager) subnetTaken(ctx context.Context, p *types.Project) (string, bool) {
+	subnetMu.Lock()
+	defer subnetMu.Unlock()
+	engine, err := m.engineSubnets(ctx)
+	if err != nil {
+		return "", false // Compose says what is wrong
+	}
+	var used []netip.Prefix
+	for _, subnets := range engine {
+		used = append(used, subnets...)
+	}
+	for _, key := range sortedNetworkKeys(p) {
+		n := p.Networks[key]
+		if _, exists := engine[n.Name]; bool(n.External) || exists {
+			continue
+		}
+		for _, c := range n.Ipam.Config {
+			s, err := netip.ParsePrefix(c.Subnet)
+			if err == nil && m.cfg.Subnets.Contains(s.Addr()) && overlapsAny(s, used) {
+				return fmt.Sprintf("network %s: subnet %s is taken", n.Name, s), true
+			}
+		}
+	}
+	return "", false
+}
+
+// engineSubnets lists the engine's networks with their subnets, by name.
+func (m *Manager) engineSubnets(ctx context.Context) (map[string][]netip.Prefix, error) {
+	list, err := m.engine.Docker().NetworkList(ctx, client.NetworkListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list the engine's networks: %w", err)
+	}
+	out := make(map[string][]netip.Prefix, len(list.Items))
+	for _, n := range list.Items {
+		out[n.Name] = nil
+		for _, c := range n.IPAM.Config {
+			if c.Subnet.IsValid() {
+				out[n.Name] = append(out[n.Name], c.Subnet)
+			}
+		}
+	}
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 )
 
@@ -176,5 +177,49 @@ func TestFreeSubnetSkipsWhatIsUsed(t *testing.T) {
 	}
 	if s, ok := freeSubnet(pool, 28, used); ok {
 		t.Errorf("a full range gave %s", s)
+	}
+}
+
+// TestTakenSubnetIsReassignedAtStart: an app whose networks are gone (its
+// containers removed) finds its recorded subnet taken by a network made
+// meanwhile; starting it assigns a free one, and it answers again.
+func TestTakenSubnetIsReassignedAtStart(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	app, err := writeApp(t, "moved", appWithBackend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := h.m.Install(ctx, app, InstallOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := h.m.proxyNetwork("moved")
+	old := h.instanceSubnets(t)[proxy]
+	if len(old) != 1 {
+		t.Fatalf("proxy network subnets %v", old)
+	}
+	if err := h.m.Stop(ctx, "moved", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.m.engine.Down(ctx, rec.Project, nil, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	squatter := h.instance + "-squatter"
+	if _, err := h.docker.NetworkCreate(ctx, squatter, client.NetworkCreateOptions{
+		Driver: "bridge", Labels: map[string]string{LabelInstance: h.instance},
+		IPAM: &network.IPAM{Config: []network.IPAMConfig{{Subnet: old[0]}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.m.Start(ctx, "moved", nil); err != nil {
+		t.Fatalf("start with its subnet taken: %v", err)
+	}
+	now := h.instanceSubnets(t)[proxy]
+	if len(now) != 1 || now[0].Overlaps(old[0]) || !h.m.cfg.Subnets.Contains(now[0].Addr()) {
+		t.Errorf("proxy network subnet %v after start, was %v (taken)", now, old)
+	}
+	if got := h.get(t, "moved.test.localhost", "/"); !strings.HasPrefix(got, "hello from") {
+		t.Errorf("the app answers %q", got)
 	}
 }
