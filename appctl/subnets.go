@@ -67,7 +67,9 @@ func (m *Manager) assignSubnets(ctx context.Context, p *types.Project, appID str
 	}
 	ownNames := map[string]bool{}
 	for _, n := range p.Networks {
-		ownNames[n.Name] = true
+		if !bool(n.External) { // another's network: its subnet is used
+			ownNames[n.Name] = true
+		}
 	}
 	var used []netip.Prefix
 	existing := map[string]netip.Prefix{} // this app's networks that exist, by name
