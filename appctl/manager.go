@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -44,6 +45,9 @@ type Config struct {
 	// Network names the networks the proxy reaches main services on: each
 	// app has its own, <Network>-<app> (network.go).
 	Network string
+	// Subnets is the range the subnets of app networks are cut from
+	// (subnets.go); default DefaultSubnets.
+	Subnets netip.Prefix
 	// DockerHost is the engine's address; empty means DOCKER_HOST or the
 	// default socket.
 	DockerHost string
@@ -70,6 +74,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Network == "" {
 		c.Network = "stackhub"
+	}
+	if !c.Subnets.IsValid() {
+		c.Subnets = DefaultSubnets
 	}
 	if c.WaitTimeout == 0 {
 		c.WaitTimeout = 3 * time.Minute
@@ -600,6 +607,7 @@ func (m *Manager) finishRemove(ctx context.Context, rec *Record, progress func(E
 	}
 	m.oidcRemove(rec.ID)
 	m.forgetEvents(rec.ID)
+	m.releaseSubnets(rec.ID) // subnets.go
 	return m.db.Delete(recordKey(rec.ID))
 }
 

@@ -65,6 +65,9 @@ func (m *Manager) validate(ctx context.Context, rec *Record) (*types.Project, er
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	scopeNetworks(p)
+	if err := m.assignSubnets(ctx, p, rec.ID); err != nil { // subnets.go
+		return nil, err
+	}
 	exposeProject(p, rec, mainNetworks) // exposure.go
 	m.joinRequired(p, rec)              // deps.go
 	y, err := p.MarshalYAML()
@@ -120,6 +123,16 @@ func (m *Manager) recordedProject(ctx context.Context, rec *Record) (*types.Proj
 func (m *Manager) startProject(ctx context.Context, rec *Record) (*types.Project, error) {
 	var p *types.Project
 	var err error
+	if len(rec.Validated) > 0 {
+		// A subnet of the app's that another network took while the app's
+		// networks were gone: the project is recorded anew, with a free one.
+		if p, err = m.recordedProject(ctx, rec); err == nil {
+			if why, taken := m.subnetTaken(ctx, p); taken { // subnets.go
+				m.log.Warn("the app's subnet was taken: assigning another", zap.String("app", rec.ID), zap.String("why", why))
+				rec.Validated = nil
+			}
+		}
+	}
 	if len(rec.Validated) == 0 {
 		if p, err = m.validate(ctx, rec); err != nil {
 			return nil, err

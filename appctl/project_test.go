@@ -5,6 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/stackhub/stackhub/internal/dockertest"
+	"github.com/stackhub/stackhub/internal/kv"
 )
 
 // TestRecordedProjectLoadsBackUnchanged: the project recorded at install
@@ -14,7 +17,13 @@ import (
 func TestRecordedProjectLoadsBackUnchanged(t *testing.T) {
 	cfg := Config{DataDir: t.TempDir(), Domain: "test.localhost", Instance: "t", Network: "net"}
 	cfg.setDefaults()
-	m := &Manager{cfg: cfg, engine: &composeEngine{}, log: cfg.Logger}
+	// validate assigns subnets against the engine's networks (subnets.go).
+	db, err := kv.Open(filepath.Join(t.TempDir(), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	m := &Manager{cfg: cfg, db: db, engine: &composeEngine{docker: dockertest.Client(t)}, log: cfg.Logger}
 	app, err := writeApp(t, "roundtrip", `x-stackhub:
   main: {service: web, port: 8080}
 services:

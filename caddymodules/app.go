@@ -45,6 +45,7 @@ func init() {
 //			https_port  443                  # the port in app URLs
 //			instance    default              # label of this StackHub's Docker objects
 //			network     stackhub             # app networks: <network>-<app>
+//			subnets     10.213.0.0/16        # range of the app networks' subnets
 //			store casaos https://github.com/IceWhaleTech/CasaOS-AppStore/archive/refs/heads/main.zip casaos
 //			store mine   /srv/my-apps              # a folder of native apps
 //			store_refresh 6h                       # how often stores are fetched again
@@ -228,6 +229,11 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			a.Instance = val
 		case "network":
 			a.Network = val
+		case "subnets":
+			if _, err := platform.ParseSubnets(val); err != nil {
+				return d.Err(err.Error())
+			}
+			a.Subnets = val
 		case "project_prefix":
 			a.ProjectPrefix = val
 		case "resolver":
@@ -249,7 +255,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Err(err.Error())
 			}
 		default:
-			return d.Errf("unknown stackhub option %q (known: domain, data, docker_host, https_port, instance, network, project_prefix, store, store_refresh, hsts, password_hashes, resolver, dns, app, prune)", key)
+			return d.Errf("unknown stackhub option %q (known: domain, data, docker_host, https_port, instance, network, subnets, project_prefix, store, store_refresh, hsts, password_hashes, resolver, dns, app, prune)", key)
 		}
 		if d.NextArg() {
 			return d.ArgErr()

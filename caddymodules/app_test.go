@@ -27,6 +27,7 @@ func TestStackhubOptionAdapts(t *testing.T) {
 		store_refresh 2h
 		hsts 720h
 		password_hashes 4
+		subnets 10.77.0.0/16
 	}
 }
 *.home.example.com {
@@ -47,7 +48,7 @@ func TestStackhubOptionAdapts(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := cfg.Apps.Stackhub
-	if s.Domain != "Home.Example.com" || s.DataDir != "/srv/stackhub" || s.HTTPSPort != 8443 || s.StoreRefresh != "2h" || s.HSTS != "720h" || s.PasswordHashes != 4 {
+	if s.Domain != "Home.Example.com" || s.DataDir != "/srv/stackhub" || s.HTTPSPort != 8443 || s.StoreRefresh != "2h" || s.HSTS != "720h" || s.PasswordHashes != 4 || s.Subnets != "10.77.0.0/16" {
 		t.Errorf("stackhub app = %+v", s.Config)
 	}
 	if len(s.Stores) != 2 || s.Stores[0].Format != "casaos" || s.Stores[1].Location != "/srv/apps" || s.Stores[1].Format != "" {
@@ -69,6 +70,8 @@ func TestStackhubOptionErrorsSayWhatIsWrong(t *testing.T) {
 		{"domain", "wrong argument count"},
 		{"hsts forever", `hsts "forever"`},
 		{"password_hashes 0", `password_hashes "0"`},
+		{"subnets 10.0.0.0/28", `subnets "10.0.0.0/28": give an IPv4 range from /8 to /24`},
+		{"subnets fd00::/48", `subnets "fd00::/48"`},
 	} {
 		_, err := adapt(t, "{\n\tstackhub {\n\t\t"+c.body+"\n\t}\n}\n")
 		if err == nil || !strings.Contains(err.Error(), c.want) {

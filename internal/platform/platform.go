@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,6 +50,10 @@ type Config struct {
 	// (<Network>-<app>); default "stackhub-<instance>", or "stackhub" for the
 	// default instance.
 	Network string `json:"network,omitempty"`
+	// Subnets is the IPv4 range StackHub cuts its app networks' subnets
+	// from (a /28 per app's proxy network, a /26 per network of its own);
+	// default appctl.DefaultSubnets, 10.213.0.0/16.
+	Subnets string `json:"subnets,omitempty"`
 	// ProjectPrefix starts app project names; default "stackhub-".
 	ProjectPrefix string `json:"project_prefix,omitempty"`
 	// Stores are the app stores besides the built-in one.
@@ -200,9 +205,15 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Platform, error) {
 	// A store that cannot be fetched keeps its last good copy; the error
 	// shows in `stackhub store list`, and start-up goes on.
 	p.loadStores()
+	subnets, err := ParseSubnets(cfg.Subnets)
+	if err != nil {
+		p.stopLoadingStores()
+		db.Close()
+		return nil, fmt.Errorf("stackhub: %w", err)
+	}
 	p.Apps, err = appctl.New(ctx, appctl.Config{
 		DataDir: cfg.DataDir, Domain: cfg.Domain, HTTPSPort: cfg.HTTPSPort,
-		Instance: cfg.Instance, ProjectPrefix: cfg.ProjectPrefix, Network: cfg.Network,
+		Instance: cfg.Instance, ProjectPrefix: cfg.ProjectPrefix, Network: cfg.Network, Subnets: subnets,
 		DockerHost: cfg.DockerHost, Logger: log.Named("apps"),
 		Swarm: true, // apps run as stacks on a swarm manager (docs/SWARM.md)
 	}, db, p.Registry)
@@ -362,4 +373,17 @@ func (p *Platform) Allowed(host string) bool {
 		}
 	}
 	return false
+}
+
+// ParseSubnets reads the `subnets` option: an IPv4 range of at least a /24
+// ("" is the default, appctl.DefaultSubnets).
+func ParseSubnets(s string) (netip.Prefix, error) {
+	if s == "" {
+		return appctl.DefaultSubnets, nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil || !p.Addr().Is4() || p.Bits() > 24 || p.Bits() < 8 {
+		return netip.Prefix{}, fmt.Errorf("subnets %q: give an IPv4 range from /8 to /24, e.g. 10.213.0.0/16, that no network of your LAN, VPN or Docker uses", s)
+	}
+	return p.Masked(), nil
 }
