@@ -67,6 +67,7 @@ import (
 
 	"github.com/stackhub/stackhub/dns"
 	"github.com/stackhub/stackhub/internal/auth"
+	"github.com/stackhub/stackhub/internal/i18n"
 	"github.com/stackhub/stackhub/internal/platform"
 	"github.com/stackhub/stackhub/internal/registry"
 )
@@ -77,10 +78,10 @@ var templateFS embed.FS
 //go:embed assets
 var assetFS embed.FS
 
-var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
-	// subdomain is the first label of a host name.
-	"subdomain": func(host string) string { sub, _, _ := strings.Cut(host, "."); return sub },
-}).ParseFS(templateFS, "templates/*.html"))
+// pages are the templates as parsed; pagesFor gives a language's copy.
+var pages = template.Must(template.New("pages").Funcs(templateFuncs(i18n.New("en"))).ParseFS(templateFS, "templates/*.html"))
+
+func cutDot(host string) (string, string, bool) { return strings.Cut(host, ".") }
 
 // Cookie names (see the package documentation).
 const (
@@ -200,6 +201,7 @@ func (p *Portal) routes() {
 	})
 	a.Get("/favicon.ico", func(c *fiber.Ctx) error { return c.SendStatus(fiber.StatusNoContent) })
 
+	a.Get("/prefs", p.setPrefs)
 	a.Get("/setup", p.setupPage)
 	a.Post("/setup", p.preCSRF, p.setup)
 	a.Get("/login", p.loginPage)
