@@ -219,6 +219,12 @@ func (p *Portal) routes() {
 	a.Get("/account", p.signedIn, p.account)
 	a.Post("/account/sessions/:id/revoke", p.signedIn, p.csrf, p.revokeSession)
 	a.Post("/account/signout-all", p.signedIn, p.csrf, p.signOutAll)
+	a.Post("/account/password", p.signedIn, p.csrf, p.changePassword)
+	a.Post("/account/email", p.signedIn, p.csrf, p.changeEmail)
+	a.Post("/account/recovery-codes", p.signedIn, p.csrf, p.newRecoveryCodes)
+	a.Get("/account/totp", p.signedIn, p.reenrolPage)
+	a.Get("/account/totp/qr.png", p.signedIn, p.reenrolQR)
+	a.Post("/account/totp", p.signedIn, p.csrf, p.reenrol)
 
 	a.Get("/admin", p.signedIn, p.admin, p.adminPage)
 	a.Post("/admin/users", p.signedIn, p.admin, p.csrf, p.adminAddUser)
