@@ -6,6 +6,10 @@ package portal
 
 import (
 	"html/template"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -43,6 +47,52 @@ var localized = func() map[string]*template.Template {
 	}
 	return m
 }()
+
+// scriptIDs are the texts the scripts translate (SH.t and t calls in
+// assets/*.js, found when the portal starts) and the statuses they show.
+var scriptIDs = func() []string {
+	ids := map[string]bool{}
+	entries, _ := assetFS.ReadDir("assets")
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".js") {
+			continue
+		}
+		b, _ := assetFS.ReadFile("assets/" + e.Name())
+		for _, m := range scriptCall.FindAllStringSubmatch(string(b), -1) {
+			if id, err := strconv.Unquote(m[1]); err == nil {
+				ids[id] = true
+			}
+		}
+	}
+	for _, st := range appStatuses {
+		ids[st] = true
+	}
+	out := make([]string, 0, len(ids))
+	for id := range ids {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}()
+
+var scriptCall = regexp.MustCompile(`\bt\(("(?:[^"\\]|\\.)*")`)
+
+// appStatuses are the states a status pill shows.
+var appStatuses = []string{"running", "stopped", "exited", "created", "dead", "healthy", "paused", "removing",
+	"restarting", "starting", "stopping", "unhealthy", "updating", "installing", "installed", "failed", "missing", "partial"}
+
+// scriptTexts are the scripts' texts of each language but English (whose
+// texts are the IDs themselves).
+var scriptTexts = func() map[string]map[string]string {
+	m := map[string]map[string]string{}
+	for _, l := range i18n.Languages[1:] {
+		m[l.Tag] = i18n.Messages(l.Tag, scriptIDs)
+	}
+	return m
+}()
+
+// scriptMessages are the scripts' texts in lang; nil in English.
+func scriptMessages(lang string) map[string]string { return scriptTexts[lang] }
 
 // pagesFor returns the templates of lang.
 func pagesFor(lang string) *template.Template {

@@ -252,3 +252,24 @@ func TestChineseDates(t *testing.T) {
 		t.Errorf("no Chinese date on the account page:\n%s", acc.body)
 	}
 }
+
+// Every text the scripts translate is in the catalog, and a Chinese page
+// hands the scripts their Chinese texts.
+func TestScriptTextsAreInTheCatalog(t *testing.T) {
+	ids := map[string]bool{}
+	for _, id := range mustIDs(t) {
+		ids[id] = true
+	}
+	if len(scriptIDs) < 30 {
+		t.Fatalf("only %d script texts found: is the t( call pattern still right?", len(scriptIDs))
+	}
+	for _, id := range scriptIDs {
+		if !ids[id] {
+			t.Errorf("the scripts translate %q, which no catalog has", id)
+		}
+	}
+	m := scriptMessages("zh-CN")
+	if m["Installing {{.Name}}…"] != "正在安装 {{.Name}}…" || m["running"] != "运行中" {
+		t.Errorf("zh-CN script texts: %v", m)
+	}
+}

@@ -49,6 +49,8 @@ type view struct {
 	Path  string
 	// Theme is "light" or "dark" when chosen, "" to follow the system.
 	Theme string
+	// Scripts are the scripts' texts in the page's language.
+	Scripts map[string]string
 }
 
 // storeQuery is the store page's filter.
@@ -66,6 +68,7 @@ type appView struct {
 func (p *Portal) localize(c *fiber.Ctx, v *view) {
 	pr := p.prefs(c)
 	v.Lang, v.Theme = pr.Lang, pr.Theme
+	v.Scripts = scriptMessages(v.Lang)
 	v.Langs = i18n.Languages
 	v.Path = string(c.Request().URI().RequestURI())
 	lc := i18n.New(v.Lang)

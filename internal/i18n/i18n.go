@@ -198,14 +198,41 @@ func Texts(lang string) ([]string, error) {
 }
 
 // Messages are what the portal's scripts show, in lang (English IDs to
-// texts): the page hands them to the scripts as JSON.
+// texts, placeholders left for the script to fill): the page hands them
+// to the scripts as JSON. IDs lang lacks are left out.
 func Messages(lang string, ids []string) map[string]string {
-	lc := New(lang)
+	raw := rawTexts(lang)
 	m := make(map[string]string, len(ids))
 	for _, id := range ids {
-		m[id] = lc.T(id)
+		if s, ok := raw[id]; ok {
+			m[id] = s
+		}
 	}
 	return m
 }
 
-var _ = strings.TrimSpace
+// rawTexts reads lang's catalog as texts, unexecuted (plural messages by
+// their "other" form).
+func rawTexts(lang string) map[string]string {
+	b, err := catalogFS.ReadFile("catalog/" + lang + ".json")
+	if err != nil {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for id, raw := range m {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			out[id] = s
+			continue
+		}
+		var forms map[string]string
+		if json.Unmarshal(raw, &forms) == nil && strings.TrimSpace(forms["other"]) != "" {
+			out[id] = forms["other"]
+		}
+	}
+	return out
+}
