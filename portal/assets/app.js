@@ -92,6 +92,7 @@ var SH = (function () {
   function setPill(pill, status) {
     if (!pill) return;
     pill.className = "pill s-" + status;
+    pill.setAttribute("data-status", status);
     pill.textContent = t(status);
   }
 

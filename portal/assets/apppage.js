@@ -35,7 +35,7 @@ document.addEventListener("DOMContentLoaded", function () {
     document.getElementById("start").disabled = status === "running";
     document.getElementById("stop").disabled = status === "stopped";
   }
-  updateButtons(root.querySelector("h1 [data-status]").textContent);
+  updateButtons(root.querySelector("h1 [data-status]").getAttribute("data-status"));
 
   function operate(method, path, title) {
     busy(true);
