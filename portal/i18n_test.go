@@ -273,3 +273,30 @@ func TestScriptTextsAreInTheCatalog(t *testing.T) {
 		t.Errorf("zh-CN script texts: %v", m)
 	}
 }
+
+// Every control of the pages has a label: a <label for> naming its id,
+// an enclosing <label>, or an aria-label / aria-labelledby.
+func TestControlsAreLabelled(t *testing.T) {
+	controlRe := regexp.MustCompile(`<(input|select|textarea)\b[^>]*>`)
+	for _, tpl := range pages.Templates() {
+		if tpl.Tree == nil {
+			continue
+		}
+		src := tpl.Tree.Root.String()
+		for _, loc := range controlRe.FindAllStringIndex(src, -1) {
+			tag := src[loc[0]:loc[1]]
+			if strings.Contains(tag, `type="hidden"`) || strings.Contains(tag, "aria-label") {
+				continue
+			}
+			if m := regexp.MustCompile(`\bid="([^"]+)"`).FindStringSubmatch(tag); m != nil && strings.Contains(src, `for="`+m[1]+`"`) {
+				continue
+			}
+			// Inside a <label> … </label>?
+			before := src[:loc[0]]
+			if strings.LastIndex(before, "<label") > strings.LastIndex(before, "</label>") {
+				continue
+			}
+			t.Errorf("template %q: control without a label: %s", tpl.Name(), tag)
+		}
+	}
+}
