@@ -133,7 +133,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	allowed, err := auth.Decide(id, e.Policy, r.URL)
 	if err != nil {
 		g.log.Info("ambiguous path refused", zap.String("host", host), zap.String("uri", r.RequestURI), zap.String("client", r.RemoteAddr))
-		return page(w, http.StatusBadRequest, "Bad address", auth.PublicMessage(err), "")
+		return page(w, r, http.StatusBadRequest, "Bad address", auth.PublicMessage(err), "")
 	}
 	if allowed {
 		if id.SignedIn() {
@@ -147,7 +147,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return next.ServeHTTP(w, r)
 	}
 	if id.SignedIn() {
-		return page(w, http.StatusForbidden, "Not allowed", "Your account ("+id.User+") may not use "+e.App+".", "Ask an admin to give you access to this app.")
+		return page(w, r, http.StatusForbidden, "Not allowed", "Your account ({{.User}}) may not use {{.App}}.", "Ask an admin to give you access to this app.", "User", id.User, "App", e.App)
 	}
 	// Signed out: to the portal, with the way back. The URL is ours: the
 	// host the registry matched, our port, the request's path and query.
@@ -165,7 +165,7 @@ func (g *Gate) callback(w http.ResponseWriter, r *http.Request, host string) err
 	setPageSecurityHeaders(w.Header())
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		return page(w, http.StatusMethodNotAllowed, "Not allowed", "This address only takes the sign-in redirect.", "")
+		return page(w, r, http.StatusMethodNotAllowed, "Not allowed", "This address only takes the sign-in redirect.", "")
 	}
 	var nonce string
 	if c, err := r.Cookie(BindCookie); err == nil {
@@ -174,7 +174,7 @@ func (g *Gate) callback(w http.ResponseWriter, r *http.Request, host string) err
 	s, err := g.auth.RedeemTicket(r.URL.Query().Get("ticket"), host, nonce)
 	if err != nil {
 		g.log.Info("app sign-in ticket refused", zap.String("host", host), zap.String("client", r.RemoteAddr), zap.Error(err))
-		return page(w, http.StatusBadRequest, "Sign-in link expired", auth.PublicMessage(err), "Open the app again from the portal: https://my."+g.domain+g.port+"/")
+		return page(w, r, http.StatusBadRequest, "Sign-in link expired", auth.PublicMessage(err), "Open the app again from the portal: {{.Portal}}", "Portal", "https://my."+g.domain+g.port+"/")
 	}
 	http.SetCookie(w, &http.Cookie{Name: AppCookie, Value: s.Token, Path: "/", Expires: s.Expires,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})

@@ -45,18 +45,18 @@ func (g *Gate) logout(w http.ResponseWriter, r *http.Request, host string) error
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		if tok == "" {
-			return page(w, http.StatusOK, "Signed out", "You are not signed in to this app.", "Sign in at https://my."+g.domain+g.port+"/")
+			return page(w, r, http.StatusOK, "Signed out", "You are not signed in to this app.", "Sign in at {{.Portal}}", "Portal", "https://my."+g.domain+g.port+"/")
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		return logoutTemplate.Execute(w, auth.LogoutToken(tok))
 	case http.MethodPost:
 	default:
 		w.Header().Set("Allow", "GET, HEAD, POST")
-		return page(w, http.StatusMethodNotAllowed, "Not allowed", "Sign out with the button on this page.", "")
+		return page(w, r, http.StatusMethodNotAllowed, "Not allowed", "Sign out with the button on this page.", "")
 	}
 	if err := auth.CrossSite(r.Header, "https://"+host+g.port); err != nil || !auth.ValidLogoutToken(tok, r.FormValue("token")) {
 		g.log.Info("sign-out refused", zap.String("host", host), zap.String("client", r.RemoteAddr), zap.NamedError("cross_site", err))
-		return page(w, http.StatusForbidden, "Not signed out", auth.PublicMessage(auth.ErrCrossSite), "To sign out, open https://"+host+g.port+"/.stackhub/logout and press the button.")
+		return page(w, r, http.StatusForbidden, "Not signed out", auth.PublicMessage(auth.ErrCrossSite), "To sign out, open {{.URL}} and press the button.", "URL", "https://"+host+g.port+"/.stackhub/logout")
 	}
 	if err := g.auth.LogoutApp(tok, host); err != nil {
 		return err

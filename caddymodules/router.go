@@ -84,7 +84,7 @@ func (rt Router) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	e, ok := rt.registry.Lookup(host)
 	switch {
 	case !ok:
-		return rt.pages.NoApp(w, host)
+		return rt.pages.In(pages.Lang(r)).NoApp(w, host)
 	case e.Redirect != "":
 		// A redirect alias: to the app's main URL, same path and query.
 		w.Header().Set("Location", e.Redirect+r.URL.RequestURI())
@@ -94,7 +94,7 @@ func (rt Router) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 		// The gate let the request through; who asks decides whether the
 		// page offers the Start button (admins only).
 		id, _ := caddyhttp.GetVar(r.Context(), identityVar).(auth.Identity)
-		return rt.pages.Stopped(w, e.App, id.User, id.IsAdmin())
+		return rt.pages.In(pages.Lang(r)).Stopped(w, e.App, id.User, id.IsAdmin())
 	}
 	caddyhttp.SetVar(r.Context(), upstreamVar, e.Upstream)
 	return next.ServeHTTP(w, r)
@@ -113,9 +113,11 @@ func requestHost(r *http.Request) string {
 // expired) in the portal's look.
 var plainPages = pages.New(portal.Stylesheet(), "")
 
-func page(w http.ResponseWriter, status int, title, what, next string) error {
+// title, what and next are catalog messages (internal/i18n) in r's
+// language; args are their placeholders' names and values.
+func page(w http.ResponseWriter, r *http.Request, status int, title, what, next string, args ...any) error {
 	setPageSecurityHeaders(w.Header()) // pages.Write sets its own, stricter CSP over this one
-	return plainPages.Write(w, status, pages.Page{Title: title, What: what, Next: next})
+	return plainPages.In(pages.Lang(r)).Write(w, status, pages.Page{Title: title, What: what, Next: next, Args: args})
 }
 
 // UnmarshalCaddyfile reads `stackhub_router` (it takes no arguments).

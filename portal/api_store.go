@@ -92,7 +92,9 @@ func (p *Portal) installedIDs(ctx context.Context) map[string]bool {
 	return out
 }
 
-func (p *Portal) storeList(ctx context.Context, q, category, store string) StoreList {
+// storeList lists the store's apps matching q, category and store, their
+// taglines in lang.
+func (p *Portal) storeList(ctx context.Context, lang, q, category, store string) StoreList {
 	cat := p.plat().Catalog
 	out := StoreList{Apps: []StoreApp{}, Stores: []string{}, Categories: []string{}}
 	for _, st := range cat.Status() {
@@ -115,8 +117,9 @@ func (p *Portal) storeList(ctx context.Context, q, category, store string) Store
 		if store != "" && a.Store != store {
 			continue
 		}
+		tagline, _ := a.Text(lang)
 		out.Apps = append(out.Apps, StoreApp{
-			Ref: a.Store + "/" + a.ID, ID: a.ID, Store: a.Store, Name: orDefault(a.Name, a.ID), Tagline: a.Tagline,
+			Ref: a.Store + "/" + a.ID, ID: a.ID, Store: a.Store, Name: orDefault(a.Name, a.ID), Tagline: tagline,
 			Icon: iconPath(a.Store, a.ID), Version: a.Version, Categories: a.Categories, Hazards: len(a.Hazards),
 			Unavailable: a.Unavailable, Installed: installed[a.ID],
 		})
@@ -125,7 +128,7 @@ func (p *Portal) storeList(ctx context.Context, q, category, store string) Store
 }
 
 func (p *Portal) apiStoreApps(c *fiber.Ctx) error {
-	return c.JSON(p.storeList(c.Context(), c.Query("q"), c.Query("category"), c.Query("store")))
+	return c.JSON(p.storeList(c.Context(), p.lang(c), c.Query("q"), c.Query("category"), c.Query("store")))
 }
 
 // StoreAppDetail is everything the app's store page shows.
@@ -179,7 +182,9 @@ func (p *Portal) apiStoreApp(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(p.storeAppDetail(c.Context(), app))
+	d := p.storeAppDetail(c.Context(), app)
+	d.Tagline, d.Description = app.Text(p.lang(c))
+	return c.JSON(d)
 }
 
 func (p *Portal) storeAppDetail(ctx context.Context, app stores.App) StoreAppDetail {

@@ -41,7 +41,7 @@ func (p *Portal) errorHandler(c *fiber.Ctx, err error) error {
 		p.cfg.Logf("portal: %s %s: %v", c.Method(), c.Path(), err)
 	}
 	if strings.HasPrefix(c.Path(), "/api/") {
-		return c.Status(code).JSON(fiber.Map{"error": msg})
+		return c.Status(code).JSON(fiber.Map{"error": p.tr(c, msg)})
 	}
 	return p.render(c.Status(code), "message", view{Title: httpTitle(code), Message: msg})
 }

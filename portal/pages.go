@@ -12,7 +12,7 @@ func (p *Portal) storePage(c *fiber.Ctx) error {
 	s, id, _ := sessionOf(c)
 	q := storeQuery{Q: c.Query("q"), Category: c.Query("category"), Store: c.Query("store")}
 	return p.render(c, "store", view{Title: "App store", Nav: "store", User: id, CSRF: s.CSRF,
-		Store: p.storeList(c.Context(), q.Q, q.Category, q.Store), Query: q})
+		Store: p.storeList(c.Context(), p.lang(c), q.Q, q.Category, q.Store), Query: q})
 }
 
 func (p *Portal) storeAppPage(c *fiber.Ctx) error {
@@ -22,6 +22,7 @@ func (p *Portal) storeAppPage(c *fiber.Ctx) error {
 		return err
 	}
 	d := p.storeAppDetail(c.Context(), app)
+	d.Tagline, d.Description = app.Text(p.lang(c))
 	return p.render(c, "storeapp", view{Title: d.Name, Nav: "store", User: id, CSRF: s.CSRF, StoreApp: d})
 }
 

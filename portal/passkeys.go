@@ -41,8 +41,9 @@ type passkeyView struct {
 }
 
 func (p *Portal) renderPasskeys(c *fiber.Ctx, name string, v passkeyView) error {
+	p.localize(c, &v.view)
 	var b strings.Builder
-	if err := pages.ExecuteTemplate(&b, name, v); err != nil {
+	if err := pagesFor(v.Lang).ExecuteTemplate(&b, name, v); err != nil {
 		return err
 	}
 	c.Type("html", "utf-8")

@@ -67,6 +67,7 @@ import (
 
 	"github.com/stackhub/stackhub/dns"
 	"github.com/stackhub/stackhub/internal/auth"
+	"github.com/stackhub/stackhub/internal/i18n"
 	"github.com/stackhub/stackhub/internal/platform"
 	"github.com/stackhub/stackhub/internal/registry"
 )
@@ -77,10 +78,10 @@ var templateFS embed.FS
 //go:embed assets
 var assetFS embed.FS
 
-var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
-	// subdomain is the first label of a host name.
-	"subdomain": func(host string) string { sub, _, _ := strings.Cut(host, "."); return sub },
-}).ParseFS(templateFS, "templates/*.html"))
+// pages are the templates as parsed; pagesFor gives a language's copy.
+var pages = template.Must(template.New("pages").Funcs(templateFuncs(i18n.New("en"))).ParseFS(templateFS, "templates/*.html"))
+
+func cutDot(host string) (string, string, bool) { return strings.Cut(host, ".") }
 
 // Cookie names (see the package documentation).
 const (
@@ -200,6 +201,7 @@ func (p *Portal) routes() {
 	})
 	a.Get("/favicon.ico", func(c *fiber.Ctx) error { return c.SendStatus(fiber.StatusNoContent) })
 
+	a.Get("/prefs", p.setPrefs)
 	a.Get("/setup", p.setupPage)
 	a.Post("/setup", p.preCSRF, p.setup)
 	a.Get("/login", p.loginPage)
@@ -217,6 +219,12 @@ func (p *Portal) routes() {
 	a.Get("/account", p.signedIn, p.account)
 	a.Post("/account/sessions/:id/revoke", p.signedIn, p.csrf, p.revokeSession)
 	a.Post("/account/signout-all", p.signedIn, p.csrf, p.signOutAll)
+	a.Post("/account/password", p.signedIn, p.csrf, p.changePassword)
+	a.Post("/account/email", p.signedIn, p.csrf, p.changeEmail)
+	a.Post("/account/recovery-codes", p.signedIn, p.csrf, p.newRecoveryCodes)
+	a.Get("/account/totp", p.signedIn, p.reenrolPage)
+	a.Get("/account/totp/qr.png", p.signedIn, p.reenrolQR)
+	a.Post("/account/totp", p.signedIn, p.csrf, p.reenrol)
 
 	a.Get("/admin", p.signedIn, p.admin, p.adminPage)
 	a.Post("/admin/users", p.signedIn, p.admin, p.csrf, p.adminAddUser)

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/stackhub/stackhub/internal/auth"
+	"github.com/stackhub/stackhub/internal/i18n"
 	"github.com/stackhub/stackhub/stores"
 )
 
@@ -41,6 +42,15 @@ type view struct {
 	App      AppDetail
 	Hosts    Hosts
 	Stores   []stores.StoreStatus
+	// Lang is the page's language, Langs the switch's choices, Path the
+	// page to come back to after switching.
+	Lang  string
+	Langs []i18n.Language
+	Path  string
+	// Theme is "light" or "dark" when chosen, "" to follow the system.
+	Theme string
+	// Scripts are the scripts' texts in the page's language.
+	Scripts map[string]string
 }
 
 // storeQuery is the store page's filter.
@@ -54,6 +64,17 @@ type appView struct {
 	Access, Users, Groups, PublicPaths string
 }
 
+// localize sets the language of v and translates the texts Go code set.
+func (p *Portal) localize(c *fiber.Ctx, v *view) {
+	pr := p.prefs(c)
+	v.Lang, v.Theme = pr.Lang, pr.Theme
+	v.Scripts = scriptMessages(v.Lang)
+	v.Langs = i18n.Languages
+	v.Path = string(c.Request().URI().RequestURI())
+	lc := i18n.New(v.Lang)
+	v.Title, v.Error, v.Warning, v.Message = lc.T(v.Title), lc.T(v.Error), lc.T(v.Warning), lc.T(v.Message)
+}
+
 func (p *Portal) render(c *fiber.Ctx, name string, v view) error {
 	if v.Warning == "" {
 		if st, err := p.cfg.Auth.Settings(); err == nil && !st.TOTPRequired {
@@ -63,8 +84,9 @@ func (p *Portal) render(c *fiber.Ctx, name string, v view) error {
 	if v.Domain == "" {
 		v.Domain = p.cfg.Domain
 	}
+	p.localize(c, &v)
 	var b strings.Builder
-	if err := pages.ExecuteTemplate(&b, name, v); err != nil {
+	if err := pagesFor(v.Lang).ExecuteTemplate(&b, name, v); err != nil {
 		return err
 	}
 	c.Type("html", "utf-8")

@@ -53,6 +53,9 @@ func (p *Portal) login(c *fiber.Ctx) error {
 func (p *Portal) startSession(c *fiber.Ctx, s auth.NewSession) {
 	p.clearCookie(c, LoginCookie)
 	p.setCookie(c, SessionCookie, s.Token, "Lax", s.Session.Expires)
+	if err := p.cfg.Auth.NoteSessionClient(s.Token, deviceOf(c.Get(fiber.HeaderUserAgent)), clientIP(c)); err != nil {
+		p.cfg.Logf("portal: note the device of a session of %s: %v", s.Session.User, err)
+	}
 }
 
 // challenge returns the pending sign-in's token from its cookie.

@@ -30,15 +30,18 @@ type App struct {
 	ID    string `json:"id"`
 	Store string `json:"store"`
 
-	Name          string   `json:"name"`
-	Tagline       string   `json:"tagline,omitempty"`
-	Description   string   `json:"description,omitempty"`
-	Icon          string   `json:"icon,omitempty"` // URL, or a path inside Files
-	Version       string   `json:"version,omitempty"`
-	Website       string   `json:"website,omitempty"`
-	Source        string   `json:"source,omitempty"`
-	Categories    []string `json:"categories,omitempty"`
-	Architectures []string `json:"architectures,omitempty"`
+	Name        string `json:"name"`
+	Tagline     string `json:"tagline,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Texts are Tagline and Description in other languages, by BCP 47
+	// tag (CasaOS stores have zh_cn and others); see Text.
+	Texts         map[string]AppText `json:"texts,omitempty"`
+	Icon          string             `json:"icon,omitempty"` // URL, or a path inside Files
+	Version       string             `json:"version,omitempty"`
+	Website       string             `json:"website,omitempty"`
+	Source        string             `json:"source,omitempty"`
+	Categories    []string           `json:"categories,omitempty"`
+	Architectures []string           `json:"architectures,omitempty"`
 
 	// MainService is the compose service that serves the web UI, and
 	// MainPort the container port it listens on. The platform routes

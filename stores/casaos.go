@@ -154,6 +154,7 @@ func convertCasaOS(ctx context.Context, compose []byte, folder string) (App, err
 	}
 	app.Tagline = localized(x["tagline"])
 	app.Description = localized(x["description"])
+	app.Texts = languageTexts(x["tagline"], x["description"])
 	app.Icon = scalarString(x["icon"])
 	app.Version = scalarString(x["version"])
 	app.Website = scalarString(x["website"])

@@ -34,6 +34,9 @@ type Session struct {
 	// CSRF is this session's anti-CSRF token: embed it in portal forms
 	// and check it with ValidCSRF on every state-changing request.
 	CSRF string
+	// Device and Address are the browser (a User-Agent summary) and the
+	// client address the session was started from (NoteSessionClient).
+	Device, Address string
 }
 
 // ValidCSRF reports whether got is this session's CSRF token. The
@@ -59,13 +62,15 @@ type sessionRecord struct {
 	LastSeen time.Time `json:"last_seen"`
 	Expires  time.Time `json:"expires"`
 	CSRF     string    `json:"csrf"`
+	Device   string    `json:"device,omitempty"`
+	Address  string    `json:"address,omitempty"`
 }
 
 func (s *Service) sessionView(id string, r *sessionRecord, lastSeen time.Time) Session {
 	return Session{
 		ID: id, User: r.User, Created: r.Created, LastSeen: lastSeen,
 		IdleExpires: minTime(lastSeen.Add(s.opts.SessionIdle), r.Expires),
-		Expires:     r.Expires, CSRF: r.CSRF,
+		Expires:     r.Expires, CSRF: r.CSRF, Device: r.Device, Address: r.Address,
 	}
 }
 

@@ -509,6 +509,9 @@ func (s *Service) DeleteUser(name string) error {
 		if err := t.Delete(keyTOTP + n); err != nil {
 			return err
 		}
+		if err := t.Delete(keyPrefs + n); err != nil {
+			return err
+		}
 		return t.Delete(keyUser + n)
 	})
 	if err != nil {

@@ -12,18 +12,43 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/stackhub/stackhub/internal/i18n"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
-var templates = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+var templates = template.Must(template.New("pages").Funcs(template.FuncMap{"t": i18n.New("en").T}).ParseFS(templateFS, "templates/*.html"))
+
+// localized are the templates of each language, their t translating.
+var localized = func() map[string]*template.Template {
+	m := map[string]*template.Template{}
+	for _, l := range i18n.Languages {
+		m[l.Tag] = template.Must(templates.Clone()).Funcs(template.FuncMap{"t": i18n.New(l.Tag).T})
+	}
+	return m
+}()
+
+// Lang is the language of a page for r: its Accept-Language (the
+// portal's language cookie is not sent to app hosts).
+func Lang(r *http.Request) string {
+	return i18n.Match(r.Header.Get("Accept-Language"))
+}
 
 // Renderer writes the pages with the portal's stylesheet and links.
 type Renderer struct {
 	css    template.CSS
 	csp    string
 	portal string // https://my.<domain>[:port], or "" when unknown
+	lang   string
+}
+
+// In returns the Renderer writing in lang (see Lang).
+func (r *Renderer) In(lang string) *Renderer {
+	c := *r
+	c.lang = lang
+	return &c
 }
 
 // New returns a Renderer: stylesheet is the portal's CSS, portalURL the
@@ -56,6 +81,10 @@ type Page struct {
 	// start page for it.
 	App      string
 	StartApp bool
+	// Args are the values of the {{.Name}} placeholders of Title, What
+	// and Next, which are catalog messages (English text; one the catalog
+	// lacks shows as is).
+	Args []any
 }
 
 // Write renders p with status.
@@ -66,21 +95,24 @@ func (r *Renderer) Write(w http.ResponseWriter, status int, p Page) error {
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", r.csp)
 	w.WriteHeader(status)
+	lc := i18n.New(r.lang)
+	p.Title, p.What, p.Next = lc.T(p.Title, p.Args...), lc.T(p.What, p.Args...), lc.T(p.Next, p.Args...)
 	data := struct {
 		Page
 		CSS    template.CSS
 		Portal string
 		Start  string
-	}{Page: p, CSS: r.css, Portal: r.portal}
+		Lang   string
+	}{Page: p, CSS: r.css, Portal: r.portal, Lang: lc.Lang}
 	if p.StartApp && r.portal != "" && p.App != "" {
 		data.Start = r.portal + "/admin/apps/" + url.PathEscape(p.App) + "/start"
 	}
-	return templates.ExecuteTemplate(w, "host", data)
+	return localized[lc.Lang].ExecuteTemplate(w, "host", data)
 }
 
 // NoApp is the page of a host no app has.
 func (r *Renderer) NoApp(w http.ResponseWriter, host string) error {
-	p := Page{Title: "No app here", What: "No app is installed at " + host + ".",
+	p := Page{Title: "No app here", What: "No app is installed at {{.Host}}.", Args: []any{"Host", host},
 		Next: "Check the address, or install an app from the portal or with", Command: "stackhub apps install ID"}
 	return r.Write(w, http.StatusNotFound, p)
 }
@@ -89,7 +121,7 @@ func (r *Renderer) NoApp(w http.ResponseWriter, host string) error {
 // Start button (it leads to the portal, which asks to confirm and checks
 // the session and its CSRF token); others are told whom to ask.
 func (r *Renderer) Stopped(w http.ResponseWriter, app, user string, admin bool) error {
-	p := Page{Title: "App stopped", What: "The app " + app + " is stopped.", User: user, App: app,
+	p := Page{Title: "App stopped", What: "The app {{.App}} is stopped.", Args: []any{"App", app}, User: user, App: app,
 		Next: "An admin can start it from the portal, or with", Command: "stackhub apps start " + app}
 	if admin {
 		p.StartApp = true

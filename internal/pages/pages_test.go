@@ -56,3 +56,26 @@ func TestPagesLookLikeThePortal(t *testing.T) {
 		t.Errorf("no-app page:\n%s", noneBody)
 	}
 }
+
+// The gate's pages speak the visitor's language: Accept-Language zh-CN
+// gets the Chinese page with its lang, the app's name in the sentence.
+func TestPagesInChinese(t *testing.T) {
+	r := New([]byte("body{}"), "https://my.example.com")
+	req := httptest.NewRequest("GET", "https://vault.example.com/", nil)
+	req.Header.Set("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.5")
+	rec := httptest.NewRecorder()
+	if err := r.In(Lang(req)).Stopped(rec, "vault", "ann", true); err != nil {
+		t.Fatal(err)
+	}
+	body := rec.Body.String()
+	for _, want := range []string{`<html lang="zh-CN">`, "应用 vault 已停止。", "<h1>应用已停止</h1>", "打开 StackHub 门户"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in:\n%s", want, body)
+		}
+	}
+	for _, english := range []string{"is stopped", "Open the StackHub portal", "App stopped"} {
+		if strings.Contains(body, english) {
+			t.Errorf("English %q left in:\n%s", english, body)
+		}
+	}
+}

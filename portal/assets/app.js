@@ -5,6 +5,20 @@
 document.documentElement.classList.add("js");
 
 var SH = (function () {
+  // t translates a text of the scripts: the page hands the catalog's
+  // translations in <script type="application/json" id="messages"> (none
+  // in English); {{.Name}} placeholders take args' values.
+  var messages = {};
+  try {
+    var mEl = document.getElementById("messages");
+    if (mEl) messages = JSON.parse(mEl.textContent) || {};
+  } catch (e) { messages = {}; }
+  function t(id, args) {
+    var s = messages[id] || id;
+    if (args) s = s.replace(/\{\{\.(\w+)\}\}/g, function (_, k) { return args[k] !== undefined ? String(args[k]) : ""; });
+    return s;
+  }
+
   function csrf() {
     var m = document.querySelector('meta[name="csrf"]');
     return m ? m.content : "";
@@ -78,13 +92,14 @@ var SH = (function () {
   function setPill(pill, status) {
     if (!pill) return;
     pill.className = "pill s-" + status;
-    pill.textContent = status;
+    pill.setAttribute("data-status", status);
+    pill.textContent = t(status);
   }
 
   // Progress shows a long operation's events in a [data-op-*] panel.
   var labels = {
-    validate: "Check the app", image: "Images", "compose:network": "Network", "compose:volume": "Volumes",
-    "compose:container": "Containers", compose: "Containers", wait: "Health", publish: "Published", recover: "Recovery"
+    validate: t("Check the app"), image: t("Images"), "compose:network": t("Network"), "compose:volume": t("Volumes"),
+    "compose:container": t("Containers"), compose: t("Containers"), wait: t("Health"), publish: t("Published"), recover: t("Recovery")
   };
   var weights = { validate: 5, image: 55, "compose:network": 62, "compose:volume": 66, "compose:container": 80, compose: 80, wait: 90, publish: 97 };
 
@@ -105,7 +120,7 @@ var SH = (function () {
     this.lines = [];
     this.evidence = [];
     this.current = null;
-    this.title.textContent = title || "Working…";
+    this.title.textContent = title || t("Working…");
     box.hidden = false;
     box.classList.remove("failed", "finished");
     this.setPct(2);
@@ -175,7 +190,7 @@ var SH = (function () {
     Object.keys(im.layers).forEach(function (k) { cur += im.layers[k].cur; total += im.layers[k].total; });
     if (!layer && e.status) im.status = e.status;
     var present = /present|exists|already|complete/i.test(im.status || e.status || "");
-    im.st.textContent = total ? bytes(cur) + " / " + bytes(total) + (present ? " · present" : "") : (im.status || e.status || "");
+    im.st.textContent = total ? bytes(cur) + " / " + bytes(total) + (present ? " · " + t("present") : "") : (im.status || e.status || "");
     im.bar.style.width = (total ? Math.round(100 * cur / total) : (present ? 100 : 5)) + "%";
     var all = 0, n = 0, self = this;
     Object.keys(this.images).forEach(function (k) {
@@ -196,7 +211,7 @@ var SH = (function () {
   };
   Progress.prototype.fail = function (message) {
     if (this.current && this.seen[this.current]) this.seen[this.current].className = "failed";
-    this.title.textContent = "Failed";
+    this.title.textContent = t("Failed");
     this.box.classList.add("failed");
     var err = el("p", "error", message);
     err.setAttribute("role", "alert");
@@ -212,15 +227,15 @@ var SH = (function () {
         head.appendChild(document.createTextNode(": " + (ev.state || "")));
         box.appendChild(head);
         if (ev.health && ev.health.length) {
-          box.appendChild(el("p", "muted small", "Its last failed healthchecks:"));
+          box.appendChild(el("p", "muted small", t("Its last failed healthchecks:")));
           box.appendChild(el("pre", "op-log op-health", ev.health.join("\n")));
         }
-        box.appendChild(el("p", "muted small", ev.logs ? "Its last log lines:" : "It wrote no log lines."));
+        box.appendChild(el("p", "muted small", ev.logs ? t("Its last log lines:") : t("It wrote no log lines.")));
         if (ev.logs) box.appendChild(el("pre", "op-log", ev.logs));
         self.result.appendChild(box);
       });
     } else if (this.lines.length) {
-      this.result.appendChild(el("p", "muted small", "Last steps:"));
+      this.result.appendChild(el("p", "muted small", t("Last steps:")));
       this.result.appendChild(el("pre", "op-log", this.lines.slice(-10).join("\n")));
     }
   };
@@ -247,7 +262,7 @@ var SH = (function () {
       }, again);
     }
     return follow(response).then(again).then(function () {
-      if (!end) end = { error: "The connection was lost; the operation goes on: reload the page to see where it is." };
+      if (!end) end = { error: t("The connection was lost; the operation goes on: reload the page to see where it is.") };
       if (end.error) self.fail(end.error);
       return end;
     });
@@ -275,7 +290,7 @@ var SH = (function () {
     return any ? out : undefined;
   }
 
-  return { csrf: csrf, api: api, readEvents: readEvents, bytes: bytes, pct: pct, el: el, setPill: setPill, Progress: Progress, formValues: formValues, cap: cap };
+  return { t: t, csrf: csrf, api: api, readEvents: readEvents, bytes: bytes, pct: pct, el: el, setPill: setPill, Progress: Progress, formValues: formValues, cap: cap };
 })();
 
 document.addEventListener("DOMContentLoaded", function () {
@@ -286,7 +301,7 @@ document.addEventListener("DOMContentLoaded", function () {
       var el = document.getElementById(btn.getAttribute("data-copy"));
       if (!el || !navigator.clipboard) return;
       navigator.clipboard.writeText(el.innerText.trim()).then(function () {
-        btn.textContent = "Copied";
+        btn.textContent = t("Copied");
       });
     });
   });
@@ -313,7 +328,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var inp = document.getElementById(b.getAttribute("data-reveal"));
     if (!inp) return;
     inp.type = inp.type === "password" ? "text" : "password";
-    b.textContent = inp.type === "password" ? "Show" : "Hide";
+    b.textContent = inp.type === "password" ? t("Show") : t("Hide");
   });
   // Forms that call the JSON API (data-api="METHOD", data-action="/api/v1/…").
   document.querySelectorAll("form[data-api]").forEach(function (f) {
@@ -327,7 +342,7 @@ document.addEventListener("DOMContentLoaded", function () {
       SH.api(f.getAttribute("data-api"), f.getAttribute("data-action"), SH.formValues(f)).then(function (r) {
         if (btn) btn.disabled = false;
         if (!r.ok) {
-          var msg = (r.data && r.data.error) || "Failed (" + r.status + ")";
+          var msg = (r.data && r.data.error) || t("Failed ({{.Status}})", { Status: r.status });
           if (err) { err.textContent = msg; err.hidden = false; } else { window.alert(msg); }
           return;
         }

@@ -35,14 +35,14 @@ document.addEventListener("DOMContentLoaded", function () {
     document.getElementById("start").disabled = status === "running";
     document.getElementById("stop").disabled = status === "stopped";
   }
-  updateButtons(root.querySelector("h1 [data-status]").textContent);
+  updateButtons(root.querySelector("h1 [data-status]").getAttribute("data-status"));
 
   function operate(method, path, title) {
     busy(true);
     return SH.api(method, path).then(function (r) {
       if (!r.stream) {
         busy(false);
-        window.alert((r.data && r.data.error) || "Refused (" + r.status + ")");
+        window.alert((r.data && r.data.error) || SH.t("Refused ({{.Status}})", { Status: r.status }));
         return null;
       }
       var p = new SH.Progress(box, title);
@@ -56,7 +56,7 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-op]").forEach(function (b) {
     b.addEventListener("click", function () {
       var op = b.getAttribute("data-op");
-      operate("POST", "/api/v1/apps/" + encodeURIComponent(id) + "/" + op, SH.cap(op === "stop" ? "stopping" : op + "ing") + " " + name + "…");
+      operate("POST", "/api/v1/apps/" + encodeURIComponent(id) + "/" + op, (op === "stop" ? SH.t("Stopping {{.Name}}…", { Name: name }) : op === "start" ? SH.t("Starting {{.Name}}…", { Name: name }) : SH.t("Restarting {{.Name}}…", { Name: name })));
     });
   });
 
@@ -74,9 +74,9 @@ document.addEventListener("DOMContentLoaded", function () {
   confirmBtn.addEventListener("click", function () {
     var keep = document.getElementById("keep-data").checked;
     dlg.close ? dlg.close() : dlg.removeAttribute("open");
-    operate("DELETE", "/api/v1/apps/" + encodeURIComponent(id) + "?keep_data=" + keep, "Removing " + name + "…").then(function (end) {
+    operate("DELETE", "/api/v1/apps/" + encodeURIComponent(id) + "?keep_data=" + keep, SH.t("Removing {{.Name}}…", { Name: name })).then(function (end) {
       if (end && !end.error) {
-        var back = SH.el("a", "btn", "Back to your apps");
+        var back = SH.el("a", "btn", SH.t("Back to your apps"));
         back.href = "/";
         back.id = "removed";
         box.querySelector("[data-op-result]").appendChild(back);
@@ -94,7 +94,7 @@ document.addEventListener("DOMContentLoaded", function () {
       if (!name || name === current) { moveStatus.textContent = ""; return; }
       SH.api("GET", "/api/v1/subdomain?name=" + encodeURIComponent(name) + "&app=" + encodeURIComponent(id)).then(function (r) {
         if (!r.ok || !r.data) return;
-        moveStatus.textContent = r.data.available ? "✓ " + r.data.host + " is free" : r.data.message;
+        moveStatus.textContent = r.data.available ? "✓ " + SH.t("{{.Host}} is free", { Host: r.data.host }) : r.data.message;
         moveStatus.className = "hint " + (r.data.available ? "ok" : "bad");
       });
     }, 250);
@@ -107,7 +107,7 @@ document.addEventListener("DOMContentLoaded", function () {
     SH.api("PUT", "/api/v1/apps/" + encodeURIComponent(id) + "/subdomain", { subdomain: name }).then(function (r) {
       if (!r.stream) {
         busy(false);
-        moveStatus.textContent = (r.data && r.data.error) || "Refused (" + r.status + ")";
+        moveStatus.textContent = (r.data && r.data.error) || SH.t("Refused ({{.Status}})", { Status: r.status });
         moveStatus.className = "hint bad";
         return;
       }
@@ -133,7 +133,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if (document.getElementById("overview").hidden || root.querySelector(".actions").hidden) return;
     SH.api("GET", "/api/v1/apps/" + encodeURIComponent(id) + "/stats").then(function (r) {
       if (!r.ok || !r.data) return;
-      usage.textContent = "CPU " + SH.pct(r.data.cpu_percent) + " · memory " + SH.bytes(r.data.memory_bytes);
+      usage.textContent = SH.t("CPU {{.CPU}} · memory {{.Memory}}", { CPU: SH.pct(r.data.cpu_percent), Memory: SH.bytes(r.data.memory_bytes) });
       usage.className = "";
       (r.data.services || []).forEach(function (s) {
         var row = document.querySelector('tr[data-service="' + s.service + '"]');
@@ -161,7 +161,7 @@ document.addEventListener("DOMContentLoaded", function () {
     }).join(" "));
     svg.appendChild(line);
     fig.appendChild(svg);
-    fig.appendChild(SH.el("figcaption", "", title + " · now " + fmt(values[values.length - 1]) + ", peak " + fmt(max)));
+    fig.appendChild(SH.el("figcaption", "", SH.t("{{.Title}} · now {{.Now}}, peak {{.Peak}}", { Title: title, Now: fmt(values[values.length - 1]), Peak: fmt(max) })));
     return fig;
   }
   function history() {
@@ -169,8 +169,8 @@ document.addEventListener("DOMContentLoaded", function () {
       if (!r.ok || !r.data || r.data.length < 2) return;
       var box = document.getElementById("history");
       box.textContent = "";
-      box.appendChild(chart("CPU", "cpu", r.data.map(function (p) { return p.cpu_percent; }), SH.pct));
-      box.appendChild(chart("Memory", "mem", r.data.map(function (p) { return p.memory_bytes; }), SH.bytes));
+      box.appendChild(chart(SH.t("CPU"), "cpu", r.data.map(function (p) { return p.cpu_percent; }), SH.pct));
+      box.appendChild(chart(SH.t("Memory"), "mem", r.data.map(function (p) { return p.memory_bytes; }), SH.bytes));
     });
   }
   history();
@@ -221,9 +221,9 @@ document.addEventListener("DOMContentLoaded", function () {
   var sErr = document.getElementById("settings-error"), save = document.getElementById("settings-save");
   SH.api("GET", "/api/v1/apps/" + encodeURIComponent(id) + "/settings").then(function (r) {
     var loading = sform.querySelector("[data-loading]");
-    if (!r.ok || !r.data) { loading.textContent = (r.data && r.data.error) || "Cannot read the settings."; return; }
+    if (!r.ok || !r.data) { loading.textContent = (r.data && r.data.error) || SH.t("Cannot read the settings."); return; }
     var secrets = r.data.secrets || [];
-    if (!r.data.fields.length) { loading.textContent = "This app has no settings."; return; }
+    if (!r.data.fields.length) { loading.textContent = SH.t("This app has no settings."); return; }
     loading.remove();
     r.data.fields.forEach(function (f) {
       var wrap = SH.el("div", "field");
@@ -251,7 +251,7 @@ document.addEventListener("DOMContentLoaded", function () {
           input = SH.el("input");
           input.type = secret ? "password" : ({ number: "number", email: "email", url: "url" }[f.type] || "text");
           input.value = secret ? "" : val;
-          if (secret) input.placeholder = "unchanged (hidden)";
+          if (secret) input.placeholder = SH.t("unchanged (hidden)");
         }
         input.id = "s-" + f.key;
         wrap.appendChild(input);
@@ -271,19 +271,19 @@ document.addEventListener("DOMContentLoaded", function () {
       var v = f.dataset.bool ? String(f.checked) : f.value;
       if (v !== f.dataset.orig) { values[f.dataset.key] = v; changed = true; }
     });
-    if (!changed) { sErr.textContent = "Nothing changed."; sErr.hidden = false; return; }
+    if (!changed) { sErr.textContent = SH.t("Nothing changed."); sErr.hidden = false; return; }
     save.disabled = true;
     busy(true);
     SH.api("PUT", "/api/v1/apps/" + encodeURIComponent(id) + "/settings", { values: values }).then(function (r) {
       if (!r.stream) {
         save.disabled = false;
         busy(false);
-        sErr.textContent = (r.data && r.data.error) || "Refused (" + r.status + ")";
+        sErr.textContent = (r.data && r.data.error) || SH.t("Refused ({{.Status}})", { Status: r.status });
         sErr.hidden = false;
         return;
       }
       window.scrollTo(0, 0);
-      var p = new SH.Progress(box, "Recreating " + name + " with the new settings…");
+      var p = new SH.Progress(box, SH.t("Recreating {{.Name}} with the new settings…", { Name: name }));
       return p.run(r.response).then(function () {
         save.disabled = false;
         busy(false);

@@ -33,18 +33,18 @@ document.addEventListener("DOMContentLoaded", function () {
       var s = JSON.parse(ev.data);
       set("cpu", SH.pct(s.cpu_percent));
       meter("cpu", s.cpu_percent / 100);
-      set("cores", s.cores + " core" + (s.cores === 1 ? "" : "s"));
+      set("cores", (s.cores === 1 ? SH.t("{{.Count}} core", { Count: s.cores }) : SH.t("{{.Count}} cores", { Count: s.cores })));
       set("mem", SH.pct(100 * s.mem_used / (s.mem_total || 1)));
       meter("mem", s.mem_used / (s.mem_total || 1));
-      set("mem-sub", SH.bytes(s.mem_used) + " of " + SH.bytes(s.mem_total));
+      set("mem-sub", SH.t("{{.Used}} of {{.Total}}", { Used: SH.bytes(s.mem_used), Total: SH.bytes(s.mem_total) }));
       set("disk", SH.pct(100 * s.disk_used / (s.disk_total || 1)));
       meter("disk", s.disk_used / (s.disk_total || 1));
-      set("disk-sub", SH.bytes(s.disk_used) + " of " + SH.bytes(s.disk_total));
+      set("disk-sub", SH.t("{{.Used}} of {{.Total}}", { Used: SH.bytes(s.disk_used), Total: SH.bytes(s.disk_total) }));
       set("net", "↓ " + SH.bytes(s.net_rx_rate) + "/s");
-      set("net-sub", "↑ " + SH.bytes(s.net_tx_rate) + "/s out");
+      set("net-sub", "↑ " + SH.t("{{.Rate}}/s out", { Rate: SH.bytes(s.net_tx_rate) }));
       (s.apps || []).forEach(function (a) {
         var u = document.querySelector('[data-card="' + a.app + '"] [data-usage]');
-        if (u) { u.textContent = SH.pct(a.cpu_percent) + " CPU · " + SH.bytes(a.memory_bytes); u.title = "CPU and memory in use"; }
+        if (u) { u.textContent = SH.t("{{.CPU}} CPU · {{.Memory}}", { CPU: SH.pct(a.cpu_percent), Memory: SH.bytes(a.memory_bytes) }); u.title = SH.t("CPU and memory in use"); }
       });
     });
   }

@@ -22,10 +22,10 @@ document.addEventListener("DOMContentLoaded", function () {
   var timer = null;
   function check() {
     var name = sub.value.trim().toLowerCase();
-    if (!name) { subStatus.textContent = "Choose an address."; subStatus.className = "hint bad"; return; }
+    if (!name) { subStatus.textContent = SH.t("Choose an address."); subStatus.className = "hint bad"; return; }
     SH.api("GET", "/api/v1/subdomain?name=" + encodeURIComponent(name) + "&app=" + encodeURIComponent(form.getAttribute("data-app"))).then(function (r) {
       if (!r.ok || !r.data) return;
-      subStatus.textContent = r.data.available ? "✓ " + r.data.host + " is free" : r.data.message;
+      subStatus.textContent = r.data.available ? "✓ " + SH.t("{{.Host}} is free", { Host: r.data.host }) : r.data.message;
       subStatus.className = "hint " + (r.data.available ? "ok" : "bad");
       subStatus.dataset.available = r.data.available ? "yes" : "no";
     });
@@ -101,24 +101,24 @@ document.addEventListener("DOMContentLoaded", function () {
     form.querySelectorAll(".invalid").forEach(function (x) { x.classList.remove("invalid"); });
     var approve = document.getElementById("approve");
     if (approve && !approve.checked) {
-      showError("Tick the approval box: this app asks for settings that endanger the machine.");
+      showError(SH.t("Tick the approval box: this app asks for settings that endanger the machine."));
       approve.focus();
       return;
     }
     var missing = Array.prototype.filter.call(form.querySelectorAll("[required]"), function (f) { return !f.value && f.type !== "checkbox" && !f.closest("[hidden]"); });
     if (missing.length) {
-      showError("Fill in the required fields.");
+      showError(SH.t("Fill in the required fields."));
       missing[0].focus();
       return;
     }
     btn.disabled = true;
-    var name = form.getAttribute("data-name") || "the app";
+    var name = form.getAttribute("data-name") || SH.t("the app");
     var idle = document.querySelector("[data-op-idle]");
     SH.api("POST", "/api/v1/install", body()).then(function (r) {
       if (!r.stream) {
         btn.disabled = false;
         var d = r.data || {};
-        showError(d.error || "Install refused (" + r.status + ")");
+        showError(d.error || SH.t("Install refused ({{.Status}})", { Status: r.status }));
         if (d.line && own) showLines(document.getElementById("own-compose").value, d.line);
         var m = /needs a value for (\w+)|, (\w+): /.exec(d.error || "");
         var key = m && (m[1] || m[2]);
@@ -128,7 +128,7 @@ document.addEventListener("DOMContentLoaded", function () {
       }
       if (idle) idle.hidden = true;
       form.hidden = !!store;
-      var p = new SH.Progress(box, "Installing " + name + "…");
+      var p = new SH.Progress(box, SH.t("Installing {{.Name}}…", { Name: name }));
       return p.run(r.response).then(function (end) {
         if (end.error) {
           form.hidden = false;
@@ -138,15 +138,15 @@ document.addEventListener("DOMContentLoaded", function () {
         var done = p.done || {};
         var wrap = SH.el("div", "ok-box");
         wrap.id = "install-done";
-        wrap.appendChild(SH.el("strong", "", "✓ " + name + " is ready"));
+        wrap.appendChild(SH.el("strong", "", "✓ " + SH.t("{{.Name}} is ready", { Name: name })));
         var row = SH.el("div", "button-row");
         if (done.url) {
-          var open = SH.el("a", "btn", "Open " + name);
+          var open = SH.el("a", "btn", SH.t("Open {{.Name}}", { Name: name }));
           open.id = "open-app";
           open.href = "/auth/app?rd=" + encodeURIComponent(done.url);
           row.appendChild(open);
         }
-        var manage = SH.el("a", "btn secondary", "Manage");
+        var manage = SH.el("a", "btn secondary", SH.t("Manage"));
         manage.href = "/apps/" + end.app;
         row.appendChild(manage);
         wrap.appendChild(row);

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/stackhub/stackhub/internal/i18n"
+)
+
+// englishTexts are the catalog's English texts that Chinese says
+// differently (placeholder messages left out): none may show on a Chinese
+// page.
+func englishTexts(t *testing.T) []string {
+	ids, err := i18n.IDs("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, zh := i18n.New("en"), i18n.New("zh-CN")
+	var out []string
+	for _, id := range ids {
+		if strings.Contains(id, "{{") || strings.HasPrefix(id, "N apps") || strings.HasPrefix(id, "Authenticator active") {
+			continue
+		}
+		if e := en.T(id); e != zh.T(id) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// visibleTextsJS lists the page's visible text nodes and the labels people
+// hear or read in attributes (aria-label, placeholder, title, alt), leaving
+// out code, logs and the language switch (each language's own name).
+const visibleTextsJS = `(() => {
+  const out = [];
+  const skip = e => e.closest("code, pre, script, style, .langs, [hidden]");
+  const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = w.nextNode(); n; n = w.nextNode()) {
+    const e = n.parentElement, s = n.textContent.trim();
+    if (!s || !e || skip(e) || (e.checkVisibility && !e.checkVisibility())) continue;
+    out.push(s);
+  }
+  for (const e of document.querySelectorAll("[aria-label], [placeholder], [title], img[alt]")) {
+    if (skip(e)) continue;
+    for (const a of ["aria-label", "placeholder", "title", "alt"]) {
+      const v = (e.getAttribute(a) || "").trim();
+      if (v) out.push(v);
+    }
+  }
+  out.push(document.title);
+  return JSON.stringify(out);
+})()`
+
+// TestBrowserChinese drives Chromium with Accept-Language zh-CN, by
+// keyboard alone through the sign-in (Tab and Enter) into an app, then
+// over the main pages: each is in Chinese (<html lang="zh-CN">, no English
+// text of the catalog among its visible texts), then again in dark mode
+// (prefers-color-scheme: dark), photographed.
+func TestBrowserChinese(t *testing.T) {
+	exe := chromium(t)
+	in := newInstance(t, "localhost")
+	in.start()
+	in.mustCLI("apps", "install", "testdata/alpha")
+	in.mustCLI("user", "add", "lin", "--admin", "--password", "lin-password-1")
+	shots := filepath.Join(screenshotDir(t), "zh-CN")
+	os.MkdirAll(shots, 0o755)
+	t.Logf("screenshots: %s", shots)
+	english := englishTexts(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(isolatedChromium(t, exe, in.httpsPort)),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs()),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.Flag("accept-lang", "zh-CN,zh"),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	bctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	step := func() context.Context {
+		c, cancel := context.WithTimeout(bctx, 60*time.Second)
+		t.Cleanup(cancel)
+		return c
+	}
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			loc, _ := chromedp.Run(step(), chromedp.Location())
+			html, _ := chromedp.Run(step(), chromedp.OuterHTML("body"))
+			t.Fatalf("%s: %v\nat %s:\n%s", what, err, loc, html)
+		}
+	}
+	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		must(what, chromedp.Do(step(), actions...))
+	}
+	eval := func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(step(), chromedp.Evaluate[string](js))
+		must("evaluate "+js, err)
+		return s
+	}
+	waitJS := func(what, js string) {
+		t.Helper()
+		guarded := "(() => { try { return !!(" + js + ") } catch (e) { return false } })()"
+		_, err := chromedp.Run(step(), chromedp.Poll[bool](guarded, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+		must("wait for "+what, err)
+	}
+	keys := func(what, k string) { t.Helper(); do(what, chromedp.KeyEvent(k)) }
+	// tabTo presses Tab until the focused element matches sel.
+	tabTo := func(sel string) {
+		t.Helper()
+		for range 60 {
+			if eval(fmt.Sprintf(`String(!!(document.activeElement && document.activeElement.matches(%q)))`, sel)) == "true" {
+				return
+			}
+			keys("Tab", kb.Tab)
+		}
+		t.Fatalf("Tab never reached %s (focus on %s)", sel, eval(`document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : "nothing"`))
+	}
+	// chinese checks the page is in Chinese with no English catalog text.
+	chinese := func(page string) {
+		t.Helper()
+		if l := eval(`document.documentElement.lang`); l != "zh-CN" {
+			t.Errorf("%s: <html lang=%q>", page, l)
+		}
+		var texts []string
+		if err := json.Unmarshal([]byte(eval(visibleTextsJS)), &texts); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range texts {
+			for _, e := range english {
+				if s == e || (strings.Count(e, " ") >= 2 && strings.Contains(s, e)) {
+					t.Errorf("%s shows the English %q (in %q)", page, e, s)
+				}
+			}
+		}
+	}
+
+	// Keyboard only: the sign-in, the enrolment, into an app.
+	do("the sign-in page", chromedp.Navigate(in.portal("/login")), chromedp.WaitVisible(chromedp.CSS("#username")))
+	chinese("sign-in")
+	if f := eval(`document.activeElement.id`); f != "username" {
+		t.Fatalf("the sign-in page starts with focus on %q", f)
+	}
+	keys("user name", "lin")
+	tabTo("#password")
+	keys("password", "lin-password-1"+kb.Enter)
+	do("enrolment page", chromedp.WaitVisible(chromedp.CSS("#manualkey")))
+	chinese("enrolment")
+	key := strings.ReplaceAll(strings.TrimSpace(eval(`document.getElementById("manualkey").textContent`)), " ", "")
+	code, err := totp.GenerateCode(key, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tabTo("#code")
+	keys("code", code+kb.Enter)
+	do("recovery codes", chromedp.WaitVisible(chromedp.CSS("#codes")))
+	chinese("recovery codes")
+	tabTo("#continue")
+	keys("continue", kb.Enter)
+	do("home", chromedp.WaitVisible(chromedp.CSS("#apps")))
+	waitJS("live figures", `document.querySelector('[data-stat="cpu"]').textContent.includes("%")`)
+	chinese("home")
+	tabTo(`a.app-open[data-app="alpha"]`)
+	if o := eval(`getComputedStyle(document.activeElement).outlineStyle`); o == "none" {
+		t.Error("the focused app link shows no focus outline")
+	}
+	keys("open alpha", kb.Enter)
+	// The hand-over navigates twice: ask for the address until it settles.
+	for i := 0; ; i++ {
+		loc, err := chromedp.Run(step(), chromedp.Location())
+		if err == nil && strings.HasPrefix(loc, in.url("alpha", "/")) {
+			break
+		}
+		if i == 60 {
+			t.Fatalf("Enter on alpha's card did not open alpha: at %s (%v)", loc, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	do("alpha answers", chromedp.WaitReady(chromedp.CSS("body")))
+	if body := eval(`document.body.innerText`); !strings.Contains(body, "hello") {
+		t.Errorf("alpha after Enter: %q", body)
+	}
+
+	// The main pages in Chinese, then in dark mode.
+	do("store", chromedp.Navigate(in.portal("/store")), chromedp.WaitVisible(chromedp.CSS(".store-card")))
+	storeApp := eval(`document.querySelector(".store-card").getAttribute("href")`)
+	pages := []struct{ name, path, ready string }{
+		{"home", "/", "#apps"},
+		{"store", "/store", ".store-card"},
+		{"store-app", storeApp, ".app-hero"},
+		{"app", "/apps/alpha", "#app"},
+		{"own-app", "/store/new", "#own-form"},
+		{"admin", "/admin", "#stores"},
+		{"account", "/account", "#password-form"},
+		{"passkeys", "/account/passkeys", "main"},
+	}
+	for _, p := range pages {
+		do(p.name, chromedp.Navigate(in.portal(p.path)), chromedp.WaitVisible(chromedp.CSS(p.ready)), chromedp.Sleep(500*time.Millisecond))
+		chinese(p.name)
+	}
+	must("dark mode", chromedp.Do(step(), func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return chromedp.Void{}, err
+	}))
+	for _, p := range pages {
+		do(p.name+" (dark)", chromedp.Navigate(in.portal(p.path)), chromedp.WaitVisible(chromedp.CSS(p.ready)), chromedp.Sleep(500*time.Millisecond))
+		if bg := eval(`getComputedStyle(document.body).backgroundColor`); bg != "rgb(15, 19, 26)" {
+			t.Errorf("%s in dark mode has the background %s", p.name, bg)
+		}
+		png, err := chromedp.Run(step(), chromedp.FullScreenshot(90))
+		must("screenshot "+p.name, err)
+		if err := os.WriteFile(filepath.Join(shots, p.name+"-dark.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The theme switch overrides the system: light, saved for the user.
+	do("light theme", chromedp.Navigate(in.portal("/account")), chromedp.WaitVisible(chromedp.CSS("#theme-light")), chromedp.Click(chromedp.CSS("#theme-light")), chromedp.WaitVisible(chromedp.CSS("#password-form")))
+	if th := eval(`document.documentElement.dataset.theme + " " + getComputedStyle(document.body).backgroundColor`); th != "light rgb(244, 246, 250)" {
+		t.Errorf("after choosing light: %q", th)
+	}
+}

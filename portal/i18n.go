@@ -1,0 +1,194 @@
+// Languages of the portal: the language of a request (saved choice, else
+// Accept-Language), the per-language template sets whose t and tn
+// functions translate, and the switch that saves the choice.
+
+package portal
+
+import (
+	"html/template"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/stackhub/stackhub/internal/auth"
+	"github.com/stackhub/stackhub/internal/i18n"
+)
+
+// LangCookie and ThemeCookie hold the language and the theme chosen with
+// the switches of this browser.
+const (
+	LangCookie  = "__Host-stackhub-lang"
+	ThemeCookie = "__Host-stackhub-theme"
+)
+
+// templateFuncs are the functions of the parse; each language's set
+// replaces t, tn, date and number with its own (see pagesFor).
+func templateFuncs(lc *i18n.Localizer) template.FuncMap {
+	return template.FuncMap{
+		// subdomain is the first label of a host name.
+		"subdomain": func(host string) string { sub, _, _ := cutDot(host); return sub },
+		"t":         lc.T,
+		"tn":        lc.N,
+		"date":      lc.Date,
+		"shortdate": lc.ShortDate,
+		"number":    lc.Number,
+	}
+}
+
+// localized are the page templates of each language.
+var localized = func() map[string]*template.Template {
+	m := map[string]*template.Template{}
+	for _, l := range i18n.Languages {
+		m[l.Tag] = template.Must(pages.Clone()).Funcs(templateFuncs(i18n.New(l.Tag)))
+	}
+	return m
+}()
+
+// scriptIDs are the texts the scripts translate (SH.t and t calls in
+// assets/*.js, found when the portal starts) and the statuses they show.
+var scriptIDs = func() []string {
+	ids := map[string]bool{}
+	entries, _ := assetFS.ReadDir("assets")
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".js") {
+			continue
+		}
+		b, _ := assetFS.ReadFile("assets/" + e.Name())
+		for _, m := range scriptCall.FindAllStringSubmatch(string(b), -1) {
+			if id, err := strconv.Unquote(m[1]); err == nil {
+				ids[id] = true
+			}
+		}
+	}
+	for _, st := range appStatuses {
+		ids[st] = true
+	}
+	out := make([]string, 0, len(ids))
+	for id := range ids {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}()
+
+var scriptCall = regexp.MustCompile(`\bt\(("(?:[^"\\]|\\.)*")`)
+
+// appStatuses are the states a status pill shows.
+var appStatuses = []string{"running", "stopped", "exited", "created", "dead", "healthy", "paused", "removing",
+	"restarting", "starting", "stopping", "unhealthy", "updating", "installing", "installed", "failed", "missing", "partial"}
+
+// scriptTexts are the scripts' texts of each language but English (whose
+// texts are the IDs themselves).
+var scriptTexts = func() map[string]map[string]string {
+	m := map[string]map[string]string{}
+	for _, l := range i18n.Languages[1:] {
+		m[l.Tag] = i18n.Messages(l.Tag, scriptIDs)
+	}
+	return m
+}()
+
+// scriptMessages are the scripts' texts in lang; nil in English.
+func scriptMessages(lang string) map[string]string { return scriptTexts[lang] }
+
+// pagesFor returns the templates of lang.
+func pagesFor(lang string) *template.Template {
+	if t, ok := localized[lang]; ok {
+		return t
+	}
+	return localized[i18n.Languages[0].Tag]
+}
+
+// prefs are the request's choices: this browser's cookies, else what the
+// signed-in user saved (a new browser gets the user's language).
+func (p *Portal) prefs(c *fiber.Ctx) auth.Prefs {
+	if pr, ok := c.Locals("prefs").(auth.Prefs); ok {
+		return pr
+	}
+	pr := auth.Prefs{Lang: c.Cookies(LangCookie), Theme: c.Cookies(ThemeCookie)}
+	if pr.Lang == "" || pr.Theme == "" {
+		_, id, _ := sessionOf(c)
+		if id.User != "" {
+			if saved, err := p.cfg.Auth.PrefsOf(id.User); err == nil {
+				if pr.Lang == "" {
+					pr.Lang = saved.Lang
+				}
+				if pr.Theme == "" {
+					pr.Theme = saved.Theme
+				}
+			}
+		}
+	}
+	if pr.Theme != "light" && pr.Theme != "dark" {
+		pr.Theme = ""
+	}
+	pr.Lang = i18n.Match(c.Get(fiber.HeaderAcceptLanguage), pr.Lang)
+	c.Locals("prefs", pr)
+	return pr
+}
+
+// lang is the language of the request (see prefs).
+func (p *Portal) lang(c *fiber.Ctx) string { return p.prefs(c).Lang }
+
+// tr translates a message of Go code for the request.
+func (p *Portal) tr(c *fiber.Ctx, id string, args ...any) string {
+	return i18n.New(p.lang(c)).T(id, args...)
+}
+
+// setPrefs is the switches of every page: GET /prefs?lang=zh-CN or
+// ?theme=dark|light|auto, then back to rd. The choice goes in a cookie (a
+// year), and for a signed-in user into their account too, when the click
+// came from our own page (Sec-Fetch-Site): another site's link changes
+// at most this browser's cookie.
+func (p *Portal) setPrefs(c *fiber.Ctx) error {
+	lang, theme := c.Query("lang"), c.Query("theme")
+	if (lang != "" && !i18n.Supported(lang)) || (theme != "" && theme != "light" && theme != "dark" && theme != "auto") {
+		return fiber.NewError(fiber.StatusBadRequest, "unknown language or theme: choose one of the switch")
+	}
+	year := time.Now().AddDate(1, 0, 0)
+	set := func(name, v string) {
+		c.Cookie(&fiber.Cookie{Name: name, Value: v, Path: "/", Expires: year, Secure: true, HTTPOnly: true, SameSite: "Lax"})
+	}
+	if lang != "" {
+		set(LangCookie, lang)
+	}
+	if theme == "auto" {
+		p.clearCookie(c, ThemeCookie)
+	} else if theme != "" {
+		set(ThemeCookie, theme)
+	}
+	if _, id, _, ok := p.session(c); ok && c.Get("Sec-Fetch-Site") == "same-origin" {
+		pr, err := p.cfg.Auth.PrefsOf(id.User)
+		if err == nil {
+			if lang != "" {
+				pr.Lang = lang
+			}
+			if theme == "auto" {
+				pr.Theme = ""
+			} else if theme != "" {
+				pr.Theme = theme
+			}
+			err = p.cfg.Auth.SetPrefs(id.User, pr)
+		}
+		if err != nil {
+			p.cfg.Logf("portal: save preferences of %s: %v", id.User, err)
+		}
+	}
+	return c.Redirect(localPath(c.Query("rd")), fiber.StatusSeeOther)
+}
+
+// localPath is rd when it is a path of this site, else "/".
+func localPath(rd string) string {
+	if len(rd) == 0 || rd[0] != '/' || (len(rd) > 1 && (rd[1] == '/' || rd[1] == '\\')) {
+		return "/"
+	}
+	for _, r := range rd {
+		if r < 0x20 || r == 0x7f {
+			return "/"
+		}
+	}
+	return rd
+}
