@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stackhub/stackhub/internal/kv"
+	"github.com/stackhub/stackhub/internal/repotest"
 )
 
 // recordingRestic is a restic that writes its command line to a file
@@ -64,7 +65,7 @@ func backupAndRestore(t *testing.T, repo Repo) Snapshot {
 
 func TestRESTRepository(t *testing.T) {
 	needRestic(t)
-	srv := startRESTServer(t, "", "")
+	srv := repotest.StartREST(t, "", "")
 	repo := Repo{URL: srv.URL("repo"), Password: "pw-rest", CacheDir: t.TempDir()}
 	if repo.Kind() != "rest" {
 		t.Errorf("kind of %s = %q", repo.URL, repo.Kind())
@@ -84,7 +85,7 @@ func TestRESTRepository(t *testing.T) {
 func TestRESTRepositoryBasicAuth(t *testing.T) {
 	needRestic(t)
 	const user, pass = "backup", "B4sic-auth-s3cret"
-	srv := startRESTServer(t, user, pass)
+	srv := repotest.StartREST(t, user, pass)
 	ctx := context.Background()
 
 	t.Run("credentials in the URL", func(t *testing.T) {
@@ -141,7 +142,7 @@ func TestRESTRepositoryBasicAuth(t *testing.T) {
 func TestRESTRepositoryErrors(t *testing.T) {
 	needRestic(t)
 	ctx := context.Background()
-	srv := startRESTServer(t, "", "")
+	srv := repotest.StartREST(t, "", "")
 	good := Repo{URL: srv.URL("repo"), Password: "right", CacheDir: t.TempDir()}
 	snap := backupAndRestore(t, good)
 
@@ -165,7 +166,7 @@ func TestRESTRepositoryErrors(t *testing.T) {
 		t.Errorf("missing repository: %v, want ErrNoRepository", err)
 	}
 
-	down := Repo{URL: fmt.Sprintf("rest:http://u:down-s3cret@127.0.0.1:%d/repo/", freePort(t)), Password: "x", CacheDir: t.TempDir()}
+	down := Repo{URL: fmt.Sprintf("rest:http://u:down-s3cret@127.0.0.1:%d/repo/", repotest.FreePort(t)), Password: "x", CacheDir: t.TempDir()}
 	err := down.Init(ctx)
 	if !errors.Is(err, ErrUnreachable) {
 		t.Errorf("REST server down: %v, want ErrUnreachable", err)
@@ -183,7 +184,7 @@ func TestS3Repository(t *testing.T) {
 	needRestic(t)
 	ctx := context.Background()
 	const keyID, secret = "STACKHUBTESTKEY", "s3-Secret/Access+Key"
-	srv := startS3Server(t, keyID, secret)
+	srv := repotest.StartS3(t, keyID, secret)
 	bin, argsFile := recordingRestic(t)
 	repo := Repo{URL: "s3:" + srv.URL + "/backups", Password: "pw-s3", CacheDir: t.TempDir(), Binary: bin,
 		Env: map[string]string{EnvS3KeyID: keyID, EnvS3Secret: secret}}
@@ -195,8 +196,8 @@ func TestS3Repository(t *testing.T) {
 	if _, err := srv.Backend.HeadObject("backups", "config"); err != nil {
 		t.Errorf("the repository is not in the bucket: %v", err)
 	}
-	if *srv.Refused != 0 {
-		t.Errorf("%d requests with the right key were refused", *srv.Refused)
+	if srv.Refused() != 0 {
+		t.Errorf("%d requests with the right key were refused", srv.Refused())
 	}
 	args, _ := os.ReadFile(argsFile)
 	noSecret(t, "restic's command line", string(args), secret, repo.Password)
@@ -235,9 +236,9 @@ func TestKeeperSealsRepositoryCredentials(t *testing.T) {
 	needRestic(t)
 	ctx := context.Background()
 	const user, pass = "keeper", "Url-Pa55word"
-	rest := startRESTServer(t, user, pass)
+	rest := repotest.StartREST(t, user, pass)
 	const keyID, secret = "KEEPERKEY", "keeper-s3-secret"
-	s3 := startS3Server(t, keyID, secret)
+	s3 := repotest.StartS3(t, keyID, secret)
 	for _, repo := range []Repo{
 		{URL: "rest:http://" + user + ":" + pass + "@" + rest.Addr + "/kept/"},
 		{URL: rest.URL("kept-env"), Env: map[string]string{EnvRESTUser: user, EnvRESTPassword: pass}},

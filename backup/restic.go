@@ -3,9 +3,11 @@
 // folder, an SFTP server, restic's REST server or S3.
 //
 // It runs the restic command (Debian's `restic` package) and reads its JSON
-// output. The repository password reaches restic through its environment,
-// never its command line, so other users cannot read it from the process
-// list. Keeper stores the repository's settings in the state database, the
+// output. The repository password, the location (a rest: URL may hold a
+// password) and the credentials of S3 or a REST server reach restic through
+// its environment, never its command line, so other users cannot read them
+// from the process list; messages name the repository Redacted and have
+// restic's words scrubbed of them. Keeper stores the repository's settings in the state database, the
 // password sealed with a key that lives in a file of the data folder.
 package backup
 

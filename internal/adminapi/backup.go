@@ -2,7 +2,7 @@ package adminapi
 
 // Backups, restores, clones and updates of apps, and the backup repository:
 //
-//	GET    /stackhub/backup/repository            the repository (no password)
+//	GET    /stackhub/backup/repository            the repository (no password; credentials named, not shown)
 //	POST   /stackhub/backup/repository            set it up (RepositoryRequest) → RepositoryAnswer, password shown once
 //	POST   /stackhub/apps/{id}/backup             back up now → events
 //	GET    /stackhub/apps/{id}/backups            the app's snapshots

@@ -1,4 +1,4 @@
-package backup
+package repotest
 
 import (
 	"crypto/hmac"
@@ -9,18 +9,18 @@ import (
 	"strings"
 )
 
-// s3AuthError is an S3 error answer: its code and message.
-type s3AuthError struct{ code, msg string }
+// AuthError is an S3 error answer: its code and message.
+type AuthError struct{ Code, Message string }
 
-// verifySigV4 checks an S3 request's AWS Signature Version 4 (the
+// VerifySigV4 checks an S3 request's AWS Signature Version 4 (the
 // Authorization header restic's S3 client sends) against one access key,
 // so that the tests prove the secret key reaches restic, not just the key
 // id. It implements the signing steps AWS documents.
-func verifySigV4(r *http.Request, keyID, secret string) *s3AuthError {
+func VerifySigV4(r *http.Request, keyID, secret string) *AuthError {
 	auth := r.Header.Get("Authorization")
 	rest, ok := strings.CutPrefix(auth, "AWS4-HMAC-SHA256 ")
 	if !ok {
-		return &s3AuthError{"AccessDenied", "Access Denied: the request is not signed"}
+		return &AuthError{"AccessDenied", "Access Denied: the request is not signed"}
 	}
 	fields := map[string]string{}
 	for _, part := range strings.Split(rest, ",") {
@@ -30,10 +30,10 @@ func verifySigV4(r *http.Request, keyID, secret string) *s3AuthError {
 	}
 	cred := strings.Split(fields["Credential"], "/")
 	if len(cred) != 5 || cred[4] != "aws4_request" {
-		return &s3AuthError{"AuthorizationHeaderMalformed", "malformed Credential"}
+		return &AuthError{"AuthorizationHeaderMalformed", "malformed Credential"}
 	}
 	if cred[0] != keyID {
-		return &s3AuthError{"InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."}
+		return &AuthError{"InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."}
 	}
 	date, region, service := cred[1], cred[2], cred[3]
 	signed := strings.Split(fields["SignedHeaders"], ";")
@@ -72,7 +72,7 @@ func verifySigV4(r *http.Request, keyID, secret string) *s3AuthError {
 	}
 	want := hex.EncodeToString(hmacSHA256(key, toSign))
 	if !hmac.Equal([]byte(want), []byte(fields["Signature"])) {
-		return &s3AuthError{"SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method."}
+		return &AuthError{"SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method."}
 	}
 	return nil
 }
