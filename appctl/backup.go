@@ -195,7 +195,7 @@ func (m *Manager) backupLocked(ctx context.Context, rec *Record, reason string, 
 	man.Record.State, man.Record.Note, man.Record.Error = StateInstalled, "", ""
 	// Open the repository before touching the app: a wrong password or an
 	// unreachable server must not cost the app its uptime.
-	progress(Event{Phase: PhaseBackup, Status: "opening the repository", Resource: repo.URL})
+	progress(Event{Phase: PhaseBackup, Status: "opening the repository", Resource: repo.Redacted()})
 	if err := repo.Check(ctx); err != nil {
 		return res, err
 	}

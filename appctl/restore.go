@@ -78,7 +78,7 @@ func (m *Manager) resolveSnapshot(ctx context.Context, repo backup.Repo, id, sna
 			return backup.Snapshot{}, err
 		}
 		if len(snaps) == 0 {
-			return backup.Snapshot{}, fmt.Errorf("%w: app %s has no backup in %s; `stackhub apps backup %s` takes one", backup.ErrNoSnapshot, id, repo.URL, id)
+			return backup.Snapshot{}, fmt.Errorf("%w: app %s has no backup in %s; `stackhub apps backup %s` takes one", backup.ErrNoSnapshot, id, repo.Redacted(), id)
 		}
 		return snaps[len(snaps)-1], nil
 	}
