@@ -173,38 +173,36 @@ func (m *Manager) undoMoveData(id string, op *opRecord) {
 	m.db.Delete(opKey(id))
 }
 
-// Clear empties the app's data folder and removes its named volumes on
-// this disk (their containers are gone; Swarm removes task containers
-// asynchronously, so a volume still in use is retried for a while).
+// Clear empties the app's data folder and named volumes on this disk. The
+// volumes themselves stay: Swarm keeps the containers of stopped tasks
+// (task history), which still reference them.
 func (d localData) Clear(ctx context.Context, _ string, rec *Record) error {
 	m := d.m
-	dir := filepath.Join(m.appDir(rec.ID), "data")
-	entries, _ := os.ReadDir(dir)
-	var errs []error
-	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	dirs := []string{filepath.Join(m.appDir(rec.ID), "data")}
 	p, err := m.recordedProject(ctx, rec)
 	if err != nil {
-		return errors.Join(append(errs, err)...)
+		return err
 	}
 	for _, key := range sortedNames(p.Volumes) {
-		v := p.Volumes[key]
-		if v.External {
+		if p.Volumes[key].External {
 			continue
 		}
-		var err error
-		for i := 0; i < 50; i++ {
-			if _, err = m.engine.Docker().VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{}); err == nil || isNotFound(err) {
-				err = nil
-				break
-			}
-			time.Sleep(200 * time.Millisecond)
+		dir, err := m.volumePath(ctx, p, key)
+		if isNotFound(errors.Unwrap(err)) {
+			continue
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
+			return err
+		}
+		dirs = append(dirs, dir)
+	}
+	var errs []error
+	for _, dir := range dirs {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
