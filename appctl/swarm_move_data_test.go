@@ -256,6 +256,8 @@ func TestUnitMoveJobs(t *testing.T) {
 	}
 }
 
-func backupRepoForTest() backup.Repo { return backup.Repo{URL: "rest:https://backup.lan/", Password: "pw"} }
+func backupRepoForTest() backup.Repo {
+	return backup.Repo{URL: "rest:https://backup.lan/", Password: "pw"}
+}
 
 func repoAt(url string) backup.Repo { return backup.Repo{URL: url} }
