@@ -117,3 +117,22 @@ func TestNodesTemplateOnASingleEngine(t *testing.T) {
 		t.Error("single engine: the home page mentions nodes")
 	}
 }
+
+// TestNodesOnASingleDockerEngine: on the real engine, which is not in a
+// Swarm (this machine's tests never make it one), GET /api/v1/nodes
+// answers mode single with no nodes, the Nodes page explains how to join,
+// and the nav has no Nodes link.
+func TestNodesOnASingleDockerEngine(t *testing.T) {
+	e, _, tok := newPlatformEnv(t, "")
+	r := e.doJSON("GET", "/api/v1/nodes", "", tok)
+	if r.status != 200 || !strings.Contains(r.body, `"mode":"single"`) || !strings.Contains(r.body, `"nodes":[]`) || !strings.Contains(r.body, `"appNodes":{}`) {
+		t.Fatalf("GET /api/v1/nodes on a single engine: %d %s", r.status, r.body)
+	}
+	r = e.do("GET", "/nodes", nil)
+	if r.status != 200 || !strings.Contains(r.body, "This box is not in a Swarm") || !strings.Contains(r.body, "docker swarm init") {
+		t.Fatalf("Nodes page on a single engine: %d %s", r.status, r.body)
+	}
+	if home := e.do("GET", "/", nil); strings.Contains(home.body, `href="/nodes"`) || strings.Contains(home.body, "runs on") {
+		t.Error("single engine: the home page links to Nodes or says where apps run")
+	}
+}
