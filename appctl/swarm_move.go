@@ -164,12 +164,12 @@ func (m *Manager) moveWithData(ctx context.Context, rec Record, p *types.Project
 	return moved, nil
 }
 
-// waitStackStopped waits until no task of the app runs (their containers
-// hold the data and volumes open).
+// waitStackStopped waits until every task of the app has exited (their
+// containers write the data).
 func (m *Manager) waitStackStopped(ctx context.Context, rec *Record) error {
 	deadline := time.Now().Add(m.cfg.WaitTimeout)
 	for {
-		stopped, err := swarm.Stopped(ctx, m.engine.Docker(), rec.Project)
+		stopped, err := swarm.Quiet(ctx, m.engine.Docker(), rec.Project)
 		if err == nil && stopped {
 			return nil
 		}

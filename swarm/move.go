@@ -92,3 +92,41 @@ func PlanMove(ctx context.Context, docker client.APIClient, app string, from, to
 	}
 	return planMove(list.Items, AppNodes(nodes)[app], from, to, manager)
 }
+
+// Quiet reports whether no task of the stack runs or is about to: every
+// container has exited. Stopped says no task *should* run, which is true
+// as soon as the stack is scaled to 0; a move backs the data up only once
+// the containers that write it are gone. Tasks on a node that is not ready
+// are not waited for: Swarm never hears from them again (the plan refuses
+// a move whose data is on such a node).
+func Quiet(ctx context.Context, docker client.APIClient, stack string) (bool, error) {
+	tasks, err := docker.TaskList(ctx, client.TaskListOptions{Filters: client.Filters{}.Add("label", StackLabel+"="+stack)})
+	if err != nil {
+		return false, fmt.Errorf("stack %s: list tasks: %w", stack, err)
+	}
+	nodes, err := docker.NodeList(ctx, client.NodeListOptions{})
+	if err != nil {
+		return false, fmt.Errorf("list nodes: %w", err)
+	}
+	return quiet(tasks.Items, nodes.Items), nil
+}
+
+// quiet reports whether every task on a ready node is in a final state.
+func quiet(tasks []swarm.Task, nodes []swarm.Node) bool {
+	gone := map[string]bool{}
+	for _, n := range nodes {
+		gone[n.ID] = n.Status.State != swarm.NodeStateReady
+	}
+	for _, t := range tasks {
+		if gone[t.NodeID] {
+			continue
+		}
+		switch t.Status.State {
+		case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed,
+			swarm.TaskStateRejected, swarm.TaskStateRemove, swarm.TaskStateOrphaned:
+		default:
+			return false
+		}
+	}
+	return true
+}

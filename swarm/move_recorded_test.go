@@ -103,6 +103,43 @@ func TestUnitJobSpec(t *testing.T) {
 		t.Errorf("mounts %+v", cs.Mounts)
 	}
 
+	// A stack scaled to 0 is quiet only once its tasks have exited (on
+	// the recorded answers, jellyfin's new task on media-pc still runs);
+	// the old task on the dead old-laptop, last seen running, is not
+	// waited for: Swarm never hears from it again.
+	nodes := recorded[[]swarm.Node](t, "recorded-nodes-3.json")
+	tasks := recorded[[]swarm.Task](t, "recorded-tasks-3.json")
+	var jellyfin, stale []swarm.Task
+	for _, task := range tasks {
+		if task.Spec.ContainerSpec.Labels[AppLabel] != "jellyfin" {
+			continue
+		}
+		if task.DesiredState == swarm.TaskStateRunning {
+			jellyfin = append(jellyfin, task)
+		} else {
+			stale = append(stale, task)
+		}
+	}
+	if len(jellyfin) != 1 || len(stale) != 1 {
+		t.Fatalf("recorded jellyfin tasks: %d running, %d stale", len(jellyfin), len(stale))
+	}
+	if quiet(append(jellyfin, stale...), nodes) {
+		t.Error("jellyfin with a running task on media-pc is quiet")
+	}
+	if !quiet(stale, nodes) {
+		t.Error("a task on a node that is down keeps the stack from being quiet")
+	}
+	exited := jellyfin[0]
+	exited.Status.State = swarm.TaskStateShutdown
+	if !quiet([]swarm.Task{exited}, nodes) {
+		t.Error("an exited task is not quiet")
+	}
+	stopping := jellyfin[0]
+	stopping.DesiredState = swarm.TaskStateShutdown
+	if quiet([]swarm.Task{stopping}, nodes) {
+		t.Error("a task told to shut down but still running on a ready node is quiet")
+	}
+
 	// Outcomes of its task, as Swarm reports them.
 	if done, err := jobOutcome([]swarm.Task{{Status: swarm.TaskStatus{State: swarm.TaskStateRunning}}}); done || err != nil {
 		t.Errorf("running: %v %v", done, err)
