@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/stackhub/stackhub/backup"
+	"github.com/stackhub/stackhub/swarm"
 )
 
 // Phases of backups and restores, in progress events.
@@ -308,6 +309,22 @@ func (m *Manager) appVolumes(ctx context.Context, project string) ([]volumeCopy,
 			continue
 		}
 		out = append(out, volumeCopy{Key: v.Labels[api.VolumeLabel], Name: v.Name, Path: v.Mountpoint})
+	}
+	if len(out) == 0 {
+		// A stack's volumes are created by Swarm on the node with the
+		// stack's label, not Compose's; their key is their name in the
+		// stack's namespace (swarm_move_data.go moves them).
+		stack, err := m.engine.Docker().VolumeList(ctx, client.VolumeListOptions{
+			Filters: client.Filters{}.Add("label", swarm.StackLabel+"="+project),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list volumes of %s: %w", project, err)
+		}
+		for _, v := range stack.Items {
+			if v.Mountpoint != "" {
+				out = append(out, volumeCopy{Key: strings.TrimPrefix(v.Name, project+"_"), Name: v.Name, Path: v.Mountpoint})
+			}
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil

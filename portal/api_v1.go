@@ -65,6 +65,7 @@ func (p *Portal) v1Routes(a *fiber.App) {
 	adm.Post("/users/:name/password", p.apiSetPassword)
 	adm.Put("/settings/totp-required", p.apiTOTPRequired)
 	adm.Get("/hosts", p.apiHosts)
+	adm.Get("/nodes", pl, p.apiNodes)
 	p.apiRoutes(adm) // users, policy: the same handlers as /api
 }
 

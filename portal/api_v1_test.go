@@ -59,6 +59,7 @@ var v1Endpoints = []struct {
 	{"POST", "/api/v1/users/ann/revoke", true},
 	{"PUT", "/api/v1/settings/totp-required", true},
 	{"GET", "/api/v1/hosts", true},
+	{"GET", "/api/v1/nodes", true},
 }
 
 func changes(method string) bool { return method != "GET" }
@@ -103,7 +104,7 @@ func TestAPIv1Refusals(t *testing.T) {
 
 	// Nor do the store and management pages show to a member, nor their
 	// controls on the home page.
-	for _, page := range []string{"/store", "/store/new", "/store/builtin/whoami", "/apps/vault", "/admin"} {
+	for _, page := range []string{"/store", "/store/new", "/store/builtin/whoami", "/apps/vault", "/admin", "/nodes"} {
 		if r := m.do("GET", page, nil); r.status != 403 {
 			t.Errorf("member on %s: %d", page, r.status)
 		}
