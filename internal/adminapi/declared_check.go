@@ -1,7 +1,11 @@
 package adminapi
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/stackhub/stackhub/declare"
@@ -40,4 +44,37 @@ func (s *server) checkDeclared(w http.ResponseWriter, r *http.Request, p *platfo
 	writeJSON(w, struct {
 		OK bool `json:"ok"`
 	}{true})
+}
+
+// ErrNotChecked is CheckDeclared's answer when no StackHub checked the
+// declarations for the data folder: none answers at the admin endpoint, it
+// serves another data folder, or it is a StackHub without the check.
+var ErrNotChecked = errors.New("no StackHub answers for this data folder")
+
+// CheckDeclared asks the running StackHub to check the declared apps
+// (POST /stackhub/declared/check). It returns nil when they would load,
+// the first mistake when not, and an error wrapping ErrNotChecked when no
+// StackHub checked them (then the caller checks them itself).
+func (c Client) CheckDeclared(req DeclaredCheck) error {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(http.MethodPost, "/stackhub/declared/check", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotChecked, err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return nil
+	case http.StatusUnprocessableEntity:
+		var e APIError
+		if json.Unmarshal(answer, &e) == nil && e.Error != "" {
+			return errors.New(e.Error)
+		}
+		return fmt.Errorf("the running StackHub refused the declared apps: %s", answer)
+	}
+	return fmt.Errorf("%w: the admin endpoint answered %s", ErrNotChecked, resp.Status)
 }
