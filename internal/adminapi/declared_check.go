@@ -1,11 +1,8 @@
 package adminapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/stackhub/stackhub/declare"
@@ -56,25 +53,10 @@ var ErrNotChecked = errors.New("no StackHub answers for this data folder")
 // the first mistake when not, and an error wrapping ErrNotChecked when no
 // StackHub checked them (then the caller checks them itself).
 func (c Client) CheckDeclared(req DeclaredCheck) error {
-	body, err := json.Marshal(req)
-	if err != nil {
+	err := c.call(http.MethodPost, "/stackhub/declared/check", req, nil)
+	var refused *OperationError
+	if err == nil || errors.As(err, &refused) && refused.Status == http.StatusUnprocessableEntity {
 		return err
 	}
-	resp, err := c.Do(http.MethodPost, "/stackhub/declared/check", bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotChecked, err)
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	switch resp.StatusCode {
-	case http.StatusOK:
-		return nil
-	case http.StatusUnprocessableEntity:
-		var e APIError
-		if json.Unmarshal(answer, &e) == nil && e.Error != "" {
-			return errors.New(e.Error)
-		}
-		return fmt.Errorf("the running StackHub refused the declared apps: %s", answer)
-	}
-	return fmt.Errorf("%w: the admin endpoint answered %s", ErrNotChecked, resp.Status)
+	return fmt.Errorf("%w: %v", ErrNotChecked, err)
 }
