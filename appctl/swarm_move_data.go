@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -183,7 +185,7 @@ func (d localData) Clear(ctx context.Context, _ string, rec *Record) error {
 	if err != nil {
 		return err
 	}
-	for _, key := range sortedNames(p.Volumes) {
+	for _, key := range slices.Sorted(maps.Keys(p.Volumes)) {
 		if p.Volumes[key].External {
 			continue
 		}
