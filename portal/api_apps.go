@@ -37,6 +37,16 @@ type AppCard struct {
 	Store     string         `json:"store,omitempty"`
 	Version   string         `json:"version,omitempty"`
 	Operation *OperationView `json:"operation,omitempty"`
+
+	// UpdateTo is the version the app's store offers, when newer than the
+	// installed one (api_backup.go); BackupFailed says the last backup
+	// failed. Both are badges on the home page, for admins.
+	UpdateTo     string `json:"update_to,omitempty"`
+	BackupFailed bool   `json:"backup_failed,omitempty"`
+	// NoWebUI marks a service app: no web page to open, Address is where
+	// to connect.
+	NoWebUI bool   `json:"no_web_ui,omitempty"`
+	Address string `json:"address,omitempty"`
 }
 
 // status sums an app up in one word, an operation in progress first.
@@ -91,11 +101,22 @@ func (p *Portal) card(st appctl.AppStatus, ops []OperationView) AppCard {
 	if store == "" {
 		store = "local"
 	}
-	return AppCard{
+	c := AppCard{
 		ID: st.ID, Name: orDefault(st.Name, st.ID), Host: st.Host, URL: st.URL,
 		Link: "/auth/app?rd=" + url.QueryEscape(st.URL), Icon: iconPath(store, st.ID),
 		Status: appStatusWord(st, op), Health: st.Health, Store: st.Store, Version: st.Version, Operation: op,
 	}
+	if st.Update != nil {
+		c.UpdateTo = st.Update.To
+	}
+	c.BackupFailed = st.LastBackup != nil && st.LastBackup.Error != ""
+	if st.NoWebUI {
+		c.NoWebUI, c.Link = true, ""
+		if len(st.Addresses) > 0 {
+			c.Address = st.Addresses[0]
+		}
+	}
+	return c
 }
 
 func orDefault(s, def string) string {
@@ -123,7 +144,11 @@ func (p *Portal) cards(ctx context.Context, id auth.Identity) ([]AppCard, error)
 			}
 		}
 		seen[st.ID] = true
-		out = append(out, p.card(st, ops))
+		card := p.card(st, ops)
+		if !id.IsAdmin() { // updates and backups are admins' business
+			card.UpdateTo, card.BackupFailed = "", false
+		}
+		out = append(out, card)
 	}
 	if id.IsAdmin() {
 		for i, op := range ops {
@@ -224,6 +249,9 @@ func (p *Portal) apiRemove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := appctl.RefuseManaged(st.Record, "remove its block"); err != nil {
+		return opError(err)
+	}
 	keep := false
 	if v := c.Query("keep_data"); v != "" {
 		if keep, err = strconv.ParseBool(v); err != nil {
@@ -276,6 +304,9 @@ func (p *Portal) apiPutSettings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := appctl.RefuseManaged(st.Record, "change its settings"); err != nil {
+		return opError(err)
+	}
 	var in struct {
 		Values map[string]string `json:"values"`
 	}
@@ -309,6 +340,9 @@ func (p *Portal) apiMove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := appctl.RefuseManaged(st.Record, "change its subdomain"); err != nil {
+		return opError(err)
+	}
 	var in struct {
 		Subdomain string `json:"subdomain"`
 	}
@@ -336,6 +370,13 @@ func (p *Portal) apiPolicy(c *fiber.Ctx) error {
 }
 
 func (p *Portal) apiPutPolicy(c *fiber.Ctx) error {
+	st, err := p.status(c)
+	if err != nil {
+		return err
+	}
+	if err := appctl.RefuseManaged(st.Record, "change its access"); err != nil {
+		return opError(err)
+	}
 	var pol registry.Policy
 	if err := c.BodyParser(&pol); err != nil {
 		return bodyError("a policy")
@@ -343,7 +384,7 @@ func (p *Portal) apiPutPolicy(c *fiber.Ctx) error {
 	if err := SetPolicy(p.cfg.Policies, c.Params("id"), pol); err != nil {
 		return apiError(err)
 	}
-	st, err := p.status(c)
+	st, err = p.status(c)
 	if err != nil {
 		return err
 	}
