@@ -61,8 +61,8 @@ func (p *Portal) v1Routes(a *fiber.App) {
 	adm.Post("/users/:name/password", p.apiSetPassword)
 	adm.Put("/settings/totp-required", p.apiTOTPRequired)
 	adm.Get("/hosts", p.apiHosts)
+	p.apiRoutes(adm) // users, policy: the same handlers as /api
 	p.v1BackupRoutes(adm) // updates, backups, schedules: api_backup.go
-	p.apiRoutes(adm)      // users, policy: the same handlers as /api
 }
 
 // needPlatform answers 503 while the portal runs without the platform's
