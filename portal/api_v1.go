@@ -62,7 +62,8 @@ func (p *Portal) v1Routes(a *fiber.App) {
 	adm.Put("/settings/totp-required", p.apiTOTPRequired)
 	adm.Get("/hosts", p.apiHosts)
 	p.apiRoutes(adm) // users, policy: the same handlers as /api
-	p.v1BackupRoutes(adm) // updates, backups, schedules: api_backup.go
+	// Updates, backups and schedules of apps: api_backup.go.
+	p.v1BackupRoutes(adm)
 }
 
 // needPlatform answers 503 while the portal runs without the platform's
