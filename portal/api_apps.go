@@ -178,6 +178,8 @@ type AppDetail struct {
 	Operations []OperationView `json:"operations"`
 	// Events are the app's recent events, newest first (app_events.go).
 	Events []appctl.AppEvent `json:"events"`
+	// BackupRepo says a backup repository is set up (api_backup.go).
+	BackupRepo bool `json:"backup_repository"`
 }
 
 func (p *Portal) status(c *fiber.Ctx) (appctl.AppStatus, error) {
@@ -204,6 +206,7 @@ func (p *Portal) appDetail(ctx context.Context, id string) (AppDetail, error) {
 	d := AppDetail{AppStatus: st, Operations: p.ops.views(id, false)}
 	d.Card = p.card(st, d.Operations)
 	d.Events = p.appEvents(id)
+	d.BackupRepo = p.repositoryConfigured()
 	if st.ApprovedHazards {
 		if h, err := stores.Hazards(p.source(st)); err == nil {
 			d.Hazards = h

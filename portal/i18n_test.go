@@ -18,6 +18,8 @@ var literalsAllowed = map[string]bool{
 	"my.": true, "tcp": true, "notes": true, "/srv/apps/notes": true, "compose.yaml": true,
 	"family-apps": true, "https://example.org/store.zip": true, "stackhub user add NAME --admin": true,
 	"&lt;app&gt;.": true,
+	// commands the app page names (appbackup.html)
+	"stackhub reload": true, "stackhub backup init REPOSITORY": true,
 	// the example compose file of the own-app page
 	"services:&#10;  web:&#10;    image: nginx:alpine&#10;    ports: [&quot;80&quot;]": true,
 }
