@@ -109,6 +109,11 @@ func logsByService(logs string) []appctl.ServiceEvidence {
 		if !ok || svc == "" || strings.Contains(svc, " ") {
 			svc = "app"
 		}
+		// Compose names a line by its container, the service and a replica
+		// number ("web-1").
+		if i := strings.LastIndexByte(svc, '-'); i > 0 && strings.Trim(svc[i+1:], "0123456789") == "" && i+1 < len(svc) {
+			svc = svc[:i]
+		}
 		i, seen := index[svc]
 		if !seen {
 			i = len(out)
