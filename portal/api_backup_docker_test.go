@@ -52,19 +52,16 @@ func needRestic(t *testing.T) {
 	}
 }
 
-// TestAPIv1UpdateAndBackupOnDocker: through /api/v1, on the real engine
-// and real restic, an app is backed up now (a snapshot, and the app page
-// shows it), its schedule is set with the CLI's checks, an update to the
-// store's new version updates it, a broken version rolls back by itself
-// with the reason and the failing service's logs, a failed backup shows on
-// the home page card, and a declared app's settings are refused with 409.
-func TestAPIv1UpdateAndBackupOnDocker(t *testing.T) {
+// newKeepEnv is a portal on a real platform whose store "test" has the
+// app keep at version 1.0 (writeKeep changes it), with an admin signed in.
+func newKeepEnv(t *testing.T) (e *env, plat *platform.Platform, j func(method, path, body string) resp, writeKeep func(version, env string)) {
+	t.Helper()
 	needRestic(t)
 	docker := dockertest.Client(t)
 	image := dockertest.TestImage(t, docker, "stackhub-testapp:versions")
 	inst := dockertest.Instance(t, docker)
 	storeDir := t.TempDir()
-	writeKeep := func(version, env string) {
+	writeKeep = func(version, env string) {
 		t.Helper()
 		os.MkdirAll(filepath.Join(storeDir, "keep"), 0o755)
 		if err := os.WriteFile(filepath.Join(storeDir, "keep", "compose.yaml"), []byte(keepCompose(image, version, env)), 0o644); err != nil {
@@ -80,14 +77,25 @@ func TestAPIv1UpdateAndBackupOnDocker(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { plat.Close() })
-	e := &env{t: t, p: New(Config{Auth: plat.Auth, Registry: plat.Registry, Policies: plat.Apps, Domain: domain, Platform: plat}), a: plat.Auth, reg: plat.Registry, jar: map[string]string{}}
+	e = &env{t: t, p: New(Config{Auth: plat.Auth, Registry: plat.Registry, Policies: plat.Apps, Domain: domain, Platform: plat}), a: plat.Auth, reg: plat.Registry, jar: map[string]string{}}
 	e.signIn()
 	var me struct{ CSRF string }
 	json.Unmarshal([]byte(e.do("GET", "/api/v1/me", nil).body), &me)
-	j := func(method, path, body string) resp {
+	j = func(method, path, body string) resp {
 		t.Helper()
 		return e.doJSON(method, path, body, me.CSRF)
 	}
+	return e, plat, j, writeKeep
+}
+
+// TestAPIv1UpdateAndBackupOnDocker: through /api/v1, on the real engine
+// and real restic, an app is backed up now (a snapshot, and the app page
+// shows it), its schedule is set with the CLI's checks, an update to the
+// store's new version updates it, a broken version rolls back by itself
+// with the reason and the failing service's logs, a failed backup shows on
+// the home page card, and a declared app's settings are refused with 409.
+func TestAPIv1UpdateAndBackupOnDocker(t *testing.T) {
+	e, plat, j, writeKeep := newKeepEnv(t)
 	ctx := context.Background()
 
 	if _, end := progress(t, j("POST", "/api/v1/install", `{"ref":"test/keep"}`)); end.Error != "" {
