@@ -84,7 +84,7 @@ func TestAppPageBackupAndUpdateInBrowser(t *testing.T) {
 	}
 	js := func(what, code string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := chromedp.Evaluate[bool]("(() => { " + code + "; return true })()")(ctx, tg)
+			_, err := chromedp.Evaluate[bool]("(() => { "+code+"; return true })()")(ctx, tg)
 			return err
 		})
 	}
