@@ -170,6 +170,10 @@ func TestAPIv1UpdateAndBackupOnDocker(t *testing.T) {
 	if r := j("POST", "/api/v1/apps/nope/backup", ``); r.status != 404 {
 		t.Errorf("backup of no app: %d %s", r.status, r.body)
 	}
+	note := filepath.Join(plat.Config.DataDir, "apps", "keep", "data", "note.txt")
+	if err := os.WriteFile(note, []byte("before"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	evs, end := progress(t, j("POST", "/api/v1/apps/keep/backup", ``))
 	if last := evs[len(evs)-1]; end.Error != "" || end.Kind != "backup" || last.Phase != appctl.PhaseDone || last.Resource == "" {
 		t.Fatalf("backup now: end %+v, last %+v", end, last)
@@ -186,6 +190,26 @@ func TestAPIv1UpdateAndBackupOnDocker(t *testing.T) {
 	}
 	if r := e.do("GET", "/", nil); strings.Contains(r.body, "data-badge=") {
 		t.Errorf("home page badges after a good backup and no update:\n%s", r.body)
+	}
+
+	// Restore: an unknown snapshot is refused in the stream (404) and
+	// changes nothing; the backup's snapshot brings the data back.
+	os.WriteFile(note, []byte("after"), 0o644)
+	evs, end = progress(t, j("POST", "/api/v1/apps/keep/restore", `{"snapshot":"0123abcd"}`))
+	if last := evs[len(evs)-1]; !strings.Contains(end.Error, "snapshot") || last.Phase != appctl.PhaseError || last.Code != 404 {
+		t.Errorf("restore of an unknown snapshot: end %+v, last %+v", end, last)
+	}
+	if b, _ := os.ReadFile(note); string(b) != "after" {
+		t.Errorf("a refused restore changed the data: %q", b)
+	}
+	if _, end := progress(t, j("POST", "/api/v1/apps/keep/restore", `{"snapshot":"`+snapshot+`"}`)); end.Error != "" || end.Kind != "restore" {
+		t.Fatalf("restore: %+v", end)
+	}
+	if b, _ := os.ReadFile(note); string(b) != "before" {
+		t.Errorf("after the restore the data is %q, want the backup's", b)
+	}
+	if st, _ := plat.Apps.Status(ctx, "keep"); st.Health != "running" {
+		t.Errorf("after the restore: %s", st.Health)
 	}
 
 	// An update: none while the store has the installed version; then the
