@@ -22,6 +22,9 @@ func (m *Manager) Move(ctx context.Context, id, sub string, progress func(Event)
 	if rec.State != StateInstalled {
 		return fmt.Errorf("move %s: app is %s, not installed", id, rec.State)
 	}
+	if err := RefuseManaged(rec, "change its subdomain"); err != nil {
+		return fmt.Errorf("move %s: %w", id, err)
+	}
 	if err := m.CheckSubdomain(id, sub); err != nil {
 		return fmt.Errorf("move %s: %w", id, err)
 	}

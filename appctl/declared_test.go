@@ -57,6 +57,12 @@ func TestApplyDeclaredAndDomains(t *testing.T) {
 	if _, err := h.m.AddDomain("decl", Domain{Name: "other.example.org"}); !errors.Is(err, ErrManaged) {
 		t.Errorf("AddDomain on a managed app: %v", err)
 	}
+	if err := h.m.Reconfigure(context.Background(), "decl", nil, map[string]string{"GREETING": "two"}, nil); !errors.Is(err, ErrManaged) || HTTPStatus(err) != 409 || !strings.Contains(err.Error(), "Caddyfile:3") {
+		t.Errorf("Reconfigure on a managed app: %v", err)
+	}
+	if err := h.m.Move(context.Background(), "decl", "elsewhere", nil); !errors.Is(err, ErrManaged) || HTTPStatus(err) != 409 {
+		t.Errorf("Move on a managed app: %v", err)
+	}
 
 	// Access alone changes: no container is recreated.
 	before := h.containerIDs(t, "decl")

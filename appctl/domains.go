@@ -26,10 +26,7 @@ var ErrManaged = errors.New("managed by the config")
 // managedError refuses a settings change on a declared app, saying where
 // its settings live.
 func managedError(rec Record) error {
-	if rec.Managed == "" {
-		return nil
-	}
-	return fmt.Errorf("%w: app %s is declared in the config (%s): change its settings there and run `stackhub reload`", ErrManaged, rec.ID, rec.Managed)
+	return RefuseManaged(rec, "change its settings")
 }
 
 // NormalizeDomain returns name in lower case without a trailing dot, or an

@@ -3,12 +3,17 @@ package appctl
 import (
 	"errors"
 	"net/http"
+
+	"github.com/stackhub/stackhub/backup"
 )
 
 // HTTPStatus maps an operation's error to the HTTP status that fits it, for
-// the admin API and the portal's API alike: 404 not installed, 409 taken,
-// already installed or managed by the config, 403 hazards not approved,
-// 400 invalid app, 503 Docker unreachable, 424 image missing, else 500.
+// the admin API and the portal's API alike: 404 not installed, 409 taken or
+// already installed, 403 hazards not approved, 400 invalid app, 503 Docker
+// unreachable, 424 image missing, 409 managed by the config; backup errors
+// as the admin API answers them (424 no repository or no restic, 404 no
+// such snapshot, 403 wrong password, 502 unreachable, 507 no space); else
+// 500.
 func HTTPStatus(err error) int {
 	var du *DockerUnreachableError
 	var im *ImageMissingError
@@ -29,6 +34,16 @@ func HTTPStatus(err error) int {
 		return http.StatusServiceUnavailable
 	case errors.As(err, &im):
 		return http.StatusFailedDependency
+	case errors.Is(err, backup.ErrNotConfigured), errors.Is(err, backup.ErrNoRestic):
+		return http.StatusFailedDependency
+	case errors.Is(err, backup.ErrNoSnapshot):
+		return http.StatusNotFound
+	case errors.Is(err, backup.ErrWrongPassword):
+		return http.StatusForbidden
+	case errors.Is(err, backup.ErrUnreachable), errors.Is(err, backup.ErrNoRepository):
+		return http.StatusBadGateway
+	case errors.Is(err, backup.ErrNoSpace):
+		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
 }

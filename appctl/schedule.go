@@ -45,6 +45,9 @@ func (s *Schedule) Normalize() error {
 	if _, err := time.Parse("15:04", s.Daily); err != nil {
 		return fmt.Errorf("%w: daily time %q: write HH:MM", ErrInvalid, s.Daily)
 	}
+	if r := s.Retention; r.Last < 0 || r.Daily < 0 || r.Weekly < 0 || r.Monthly < 0 {
+		return fmt.Errorf("%w: the numbers of snapshots to keep cannot be negative", ErrInvalid)
+	}
 	if s.Retention == (backup.Retention{}) {
 		s.Retention = backup.DefaultRetention
 	}

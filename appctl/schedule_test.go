@@ -2,6 +2,7 @@ package appctl
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +34,10 @@ func TestScheduleDueAndWindow(t *testing.T) {
 	bad := Schedule{Daily: "25:00"}
 	if bad.Normalize() == nil {
 		t.Error("an invalid time was accepted")
+	}
+	neg := Schedule{Daily: "03:00", Retention: backup.Retention{Daily: -1}}
+	if err := neg.Normalize(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a negative retention: %v", err)
 	}
 	def := Schedule{}
 	def.Normalize()

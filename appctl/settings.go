@@ -25,6 +25,9 @@ func (m *Manager) Reconfigure(ctx context.Context, id string, fields []stores.Fi
 	if rec.State != StateInstalled {
 		return fmt.Errorf("change settings of %s: app is %s, not installed", id, rec.State)
 	}
+	if err := RefuseManaged(rec, "change its settings"); err != nil {
+		return fmt.Errorf("change settings of %s: %w", id, err)
+	}
 	platform := platformValues(fields, rec.Values, given)
 	merged := map[string]string{}
 	for k, v := range rec.Values {

@@ -40,6 +40,16 @@ type AppCard struct {
 	// Nodes are the Swarm nodes the app runs on (only when StackHub runs
 	// its apps on a Swarm; nodes.go).
 	Nodes []string `json:"nodes,omitempty"`
+
+	// UpdateTo is the version the app's store offers, when newer than the
+	// installed one (api_backup.go); BackupFailed says the last backup
+	// failed. Both are badges on the home page, for admins.
+	UpdateTo     string `json:"update_to,omitempty"`
+	BackupFailed bool   `json:"backup_failed,omitempty"`
+	// NoWebUI marks a service app: no web page to open, Address is where
+	// to connect.
+	NoWebUI bool   `json:"no_web_ui,omitempty"`
+	Address string `json:"address,omitempty"`
 }
 
 // status sums an app up in one word, an operation in progress first.
@@ -94,11 +104,22 @@ func (p *Portal) card(st appctl.AppStatus, ops []OperationView) AppCard {
 	if store == "" {
 		store = "local"
 	}
-	return AppCard{
+	c := AppCard{
 		ID: st.ID, Name: orDefault(st.Name, st.ID), Host: st.Host, URL: st.URL,
 		Link: "/auth/app?rd=" + url.QueryEscape(st.URL), Icon: iconPath(store, st.ID),
 		Status: appStatusWord(st, op), Health: st.Health, Store: st.Store, Version: st.Version, Operation: op,
 	}
+	if st.Update != nil {
+		c.UpdateTo = st.Update.To
+	}
+	c.BackupFailed = st.LastBackup != nil && st.LastBackup.Error != ""
+	if st.NoWebUI {
+		c.NoWebUI, c.Link = true, ""
+		if len(st.Addresses) > 0 {
+			c.Address = st.Addresses[0]
+		}
+	}
+	return c
 }
 
 func orDefault(s, def string) string {
@@ -129,6 +150,9 @@ func (p *Portal) cards(ctx context.Context, id auth.Identity) ([]AppCard, error)
 		seen[st.ID] = true
 		card := p.card(st, ops)
 		card.Nodes = on[st.ID]
+		if !id.IsAdmin() { // updates and backups are admins' business
+			card.UpdateTo, card.BackupFailed = "", false
+		}
 		out = append(out, card)
 	}
 	if id.IsAdmin() {
@@ -159,6 +183,8 @@ type AppDetail struct {
 	Operations []OperationView `json:"operations"`
 	// Events are the app's recent events, newest first (app_events.go).
 	Events []appctl.AppEvent `json:"events"`
+	// BackupRepo says a backup repository is set up (api_backup.go).
+	BackupRepo bool `json:"backup_repository"`
 }
 
 func (p *Portal) status(c *fiber.Ctx) (appctl.AppStatus, error) {
@@ -186,6 +212,7 @@ func (p *Portal) appDetail(ctx context.Context, id string) (AppDetail, error) {
 	d.Card = p.card(st, d.Operations)
 	d.Card.Nodes = p.runsOn(ctx)[id]
 	d.Events = p.appEvents(id)
+	d.BackupRepo = p.repositoryConfigured()
 	if st.ApprovedHazards {
 		if h, err := stores.Hazards(p.source(st)); err == nil {
 			d.Hazards = h
@@ -230,6 +257,9 @@ func (p *Portal) apiRemove(c *fiber.Ctx) error {
 	st, err := p.status(c)
 	if err != nil {
 		return err
+	}
+	if err := appctl.RefuseManaged(st.Record, "remove its block"); err != nil {
+		return opError(err)
 	}
 	keep := false
 	if v := c.Query("keep_data"); v != "" {
@@ -283,6 +313,9 @@ func (p *Portal) apiPutSettings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := appctl.RefuseManaged(st.Record, "change its settings"); err != nil {
+		return opError(err)
+	}
 	var in struct {
 		Values map[string]string `json:"values"`
 	}
@@ -316,6 +349,9 @@ func (p *Portal) apiMove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := appctl.RefuseManaged(st.Record, "change its subdomain"); err != nil {
+		return opError(err)
+	}
 	var in struct {
 		Subdomain string `json:"subdomain"`
 	}
@@ -343,6 +379,13 @@ func (p *Portal) apiPolicy(c *fiber.Ctx) error {
 }
 
 func (p *Portal) apiPutPolicy(c *fiber.Ctx) error {
+	st, err := p.status(c)
+	if err != nil {
+		return err
+	}
+	if err := appctl.RefuseManaged(st.Record, "change its access"); err != nil {
+		return opError(err)
+	}
 	var pol registry.Policy
 	if err := c.BodyParser(&pol); err != nil {
 		return bodyError("a policy")
@@ -350,7 +393,7 @@ func (p *Portal) apiPutPolicy(c *fiber.Ctx) error {
 	if err := SetPolicy(p.cfg.Policies, c.Params("id"), pol); err != nil {
 		return apiError(err)
 	}
-	st, err := p.status(c)
+	st, err = p.status(c)
 	if err != nil {
 		return err
 	}

@@ -67,6 +67,8 @@ func (p *Portal) v1Routes(a *fiber.App) {
 	adm.Get("/hosts", p.apiHosts)
 	adm.Get("/nodes", pl, p.apiNodes)
 	p.apiRoutes(adm) // users, policy: the same handlers as /api
+	// Updates, backups and schedules of apps: api_backup.go.
+	p.v1BackupRoutes(adm)
 }
 
 // needPlatform answers 503 while the portal runs without the platform's

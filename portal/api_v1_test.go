@@ -60,6 +60,14 @@ var v1Endpoints = []struct {
 	{"PUT", "/api/v1/settings/totp-required", true},
 	{"GET", "/api/v1/hosts", true},
 	{"GET", "/api/v1/nodes", true},
+	// updates and backups (api_backup.go)
+	{"POST", "/api/v1/apps/vault/update", true},
+	{"POST", "/api/v1/apps/vault/backup", true},
+	{"GET", "/api/v1/apps/vault/backups", true},
+	{"POST", "/api/v1/apps/vault/restore", true},
+	{"GET", "/api/v1/apps/vault/schedule", true},
+	{"PUT", "/api/v1/apps/vault/schedule", true},
+	{"DELETE", "/api/v1/apps/vault/schedule", true},
 }
 
 func changes(method string) bool { return method != "GET" }

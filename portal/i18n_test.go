@@ -21,6 +21,8 @@ var literalsAllowed = map[string]bool{
 	// commands of the Nodes page
 	"stackhub nodes join-token": true, "stackhub nodes label NODE KEY=VALUE": true,
 	"stackhub apps move APP --node NAME": true, "docker swarm init": true,
+	// commands the app page names (appbackup.html)
+	"stackhub reload": true, "stackhub backup init REPOSITORY": true,
 	// the example compose file of the own-app page
 	"services:&#10;  web:&#10;    image: nginx:alpine&#10;    ports: [&quot;80&quot;]": true,
 }

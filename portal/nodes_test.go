@@ -23,15 +23,6 @@ func recordedLab() swarm.NodeList {
 	return swarm.NodeList{Mode: swarm.Manager, Nodes: nodes, AppNodes: swarm.AppNodes(nodes)}
 }
 
-func renderPage(t *testing.T, lang, name string, v view) string {
-	t.Helper()
-	v.Lang = lang
-	var b strings.Builder
-	if err := pagesFor(lang).ExecuteTemplate(&b, name, v); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
 
 // rowOf returns the table row of node name.
 func rowOf(t *testing.T, page, name string) string {
@@ -50,7 +41,7 @@ func rowOf(t *testing.T, page, name string) string {
 func TestNodesTemplateOnRecordedSwarm(t *testing.T) {
 	admin := auth.Identity{User: "ann", Role: auth.RoleAdmin}
 	v := view{Title: "Nodes", Nav: "nodes", User: admin, OnSwarm: true, Nodes: recordedLab()}
-	page := renderPage(t, "en", "nodes", v)
+	page := renderPage(t, "nodes", "en", v)
 	for name, want := range map[string][]string{
 		"hub":        {"leader", "data-role>manager<", ">ready<", "data-availability>active<", "data-cpus>4<", "7.6 GiB", `href="/apps/vault"`},
 		"media-pc":   {"data-role>worker<", "media=true", `href="/apps/jellyfin"`, "15.3 GiB", "192.168.1.11"},
@@ -70,7 +61,7 @@ func TestNodesTemplateOnRecordedSwarm(t *testing.T) {
 	if !strings.Contains(page, "stackhub apps move APP --node NAME") || strings.Contains(page, "not in a Swarm") {
 		t.Error("the swarm page should tell how to move apps, and not that the box is not in a Swarm")
 	}
-	zh := renderPage(t, "zh-CN", "nodes", v)
+	zh := renderPage(t, "nodes", "zh-CN", v)
 	for _, w := range []string{"节点", "管理节点", "工作节点", "就绪", "离线", "排空", "主管理节点", "没有应用"} {
 		if !strings.Contains(zh, w) {
 			t.Errorf("the Chinese Nodes page lacks %q", w)
@@ -79,17 +70,17 @@ func TestNodesTemplateOnRecordedSwarm(t *testing.T) {
 
 	// The home card and the app page say where an app runs.
 	cards := []AppCard{{ID: "jellyfin", Name: "Jellyfin", Status: "running", Nodes: v.Nodes.AppNodes["jellyfin"]}, {ID: "notes", Name: "Notes", Status: "stopped"}}
-	home := renderPage(t, "en", "dashboard", view{User: admin, OnSwarm: true, Cards: cards})
+	home := renderPage(t, "dashboard", "en", view{User: admin, OnSwarm: true, Cards: cards})
 	if !strings.Contains(home, `<span class="app-node" data-nodes>runs on media-pc</span>`) || strings.Count(home, "data-nodes") != 1 {
 		t.Errorf("home cards: want jellyfin to say it runs on media-pc, and the stopped app nothing:\n%s", home)
 	}
 	d := AppDetail{Card: AppCard{ID: "jellyfin", Name: "Jellyfin", Status: "running", Nodes: []string{"media-pc"}}}
 	d.ID = "jellyfin"
-	app := renderPage(t, "en", "app", view{User: admin, OnSwarm: true, App: d})
+	app := renderPage(t, "app", "en", view{User: admin, OnSwarm: true, App: d})
 	if !strings.Contains(app, `<span class="tag" id="runs-on">runs on media-pc</span>`) {
 		t.Error("the app page does not say where the app runs")
 	}
-	if zh := renderPage(t, "zh-CN", "app", view{User: admin, OnSwarm: true, App: d}); !strings.Contains(zh, "运行于 media-pc") {
+	if zh := renderPage(t, "app", "zh-CN", view{User: admin, OnSwarm: true, App: d}); !strings.Contains(zh, "运行于 media-pc") {
 		t.Error("the Chinese app page does not say where the app runs")
 	}
 }
@@ -100,7 +91,7 @@ func TestNodesTemplateOnRecordedSwarm(t *testing.T) {
 func TestNodesTemplateOnASingleEngine(t *testing.T) {
 	admin := auth.Identity{User: "ann", Role: auth.RoleAdmin}
 	single := swarm.NodeList{Mode: swarm.Single, Nodes: []swarm.Node{}, AppNodes: map[string][]string{}}
-	page := renderPage(t, "en", "nodes", view{Title: "Nodes", Nav: "nodes", User: admin, Nodes: single})
+	page := renderPage(t, "nodes", "en", view{Title: "Nodes", Nav: "nodes", User: admin, Nodes: single})
 	for _, w := range []string{"This box is not in a Swarm", "docker swarm init", "stackhub nodes join-token", "Nothing changes for your apps"} {
 		if !strings.Contains(page, w) {
 			t.Errorf("single-engine Nodes page lacks %q", w)
@@ -109,10 +100,10 @@ func TestNodesTemplateOnASingleEngine(t *testing.T) {
 	if strings.Contains(page, `href="/nodes"`) || strings.Contains(page, "<table") {
 		t.Error("single engine: the nav links to Nodes, or the page shows a node table")
 	}
-	if zh := renderPage(t, "zh-CN", "nodes", view{User: admin, Nodes: single}); !strings.Contains(zh, "这台机器不在 Swarm 中") {
+	if zh := renderPage(t, "nodes", "zh-CN", view{User: admin, Nodes: single}); !strings.Contains(zh, "这台机器不在 Swarm 中") {
 		t.Error("the Chinese page does not say the box is not in a Swarm")
 	}
-	home := renderPage(t, "en", "dashboard", view{User: admin, Cards: []AppCard{{ID: "notes", Name: "Notes", Status: "running"}}})
+	home := renderPage(t, "dashboard", "en", view{User: admin, Cards: []AppCard{{ID: "notes", Name: "Notes", Status: "running"}}})
 	if strings.Contains(home, "runs on") || strings.Contains(home, `href="/nodes"`) {
 		t.Error("single engine: the home page mentions nodes")
 	}

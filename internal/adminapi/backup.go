@@ -190,17 +190,7 @@ func updateTarget(ctx context.Context, p *platform.Platform, id string, req Upda
 		}
 		return app, nil
 	}
-	app, err := p.Catalog.Find(st.Store + "/" + id)
-	if err != nil {
-		return app, fmt.Errorf("%w: update %s: its store %q no longer has it: %v", appctl.ErrInvalid, id, st.Store, err)
-	}
-	if req.To != "" && req.To != app.Version {
-		return app, fmt.Errorf("%w: update %s: the store %s offers version %s, not %s", appctl.ErrInvalid, id, st.Store, app.Version, req.To)
-	}
-	if app.Version == st.Version && req.To == "" {
-		return app, fmt.Errorf("%w: %s is already at the store's version %s", appctl.ErrInvalid, id, app.Version)
-	}
-	return app, nil
+	return p.UpdateTarget(ctx, id, req.To)
 }
 
 func (s *server) repository(w http.ResponseWriter, r *http.Request, p *platform.Platform) {

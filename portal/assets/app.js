@@ -99,7 +99,8 @@ var SH = (function () {
   // Progress shows a long operation's events in a [data-op-*] panel.
   var labels = {
     validate: t("Check the app"), image: t("Images"), "compose:network": t("Network"), "compose:volume": t("Volumes"),
-    "compose:container": t("Containers"), compose: t("Containers"), wait: t("Health"), publish: t("Published"), recover: t("Recovery")
+    "compose:container": t("Containers"), compose: t("Containers"), wait: t("Health"), publish: t("Published"), recover: t("Recovery"),
+    backup: t("Backup"), restore: t("Restore")
   };
   var weights = { validate: 5, image: 55, "compose:network": 62, "compose:volume": 66, "compose:container": 80, compose: 80, wait: 90, publish: 97 };
 

@@ -69,8 +69,27 @@ document.addEventListener("DOMContentLoaded", function () {
         }
         if (a.link) card.querySelector(".app-open").setAttribute("href", a.link);
         if (a.host) card.querySelector(".app-host").textContent = a.host;
+        badges(card, a);
       });
       if (added && !(search && search.value)) window.location.reload();
+    });
+  }
+  // badges keeps a card's update and failed-backup badges (admins' cards
+  // carry update_to and backup_failed) in step with the app.
+  function badges(card, a) {
+    var meta = card.querySelector(".app-meta"), pill = meta && meta.querySelector("[data-status]");
+    if (!pill) return;
+    [["update", !!a.update_to, "badge update", SH.t("Update available")], ["backup-failed", !!a.backup_failed, "badge bad", SH.t("Backup failed")]].forEach(function (b) {
+      var el = meta.querySelector('[data-badge="' + b[0] + '"]');
+      if (b[1] && !el) {
+        el = SH.el("a", b[2], b[3]);
+        el.href = "/apps/" + encodeURIComponent(a.id) + "#overview";
+        el.setAttribute("data-badge", b[0]);
+        var after = meta.querySelector('[data-badge="update"]') || pill;
+        meta.insertBefore(el, b[0] === "update" ? pill.nextSibling : after.nextSibling);
+      } else if (!b[1] && el) {
+        el.remove();
+      }
     });
   }
   setInterval(refresh, 3000);
