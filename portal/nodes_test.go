@@ -23,7 +23,6 @@ func recordedLab() swarm.NodeList {
 	return swarm.NodeList{Mode: swarm.Manager, Nodes: nodes, AppNodes: swarm.AppNodes(nodes)}
 }
 
-
 // rowOf returns the table row of node name.
 func rowOf(t *testing.T, page, name string) string {
 	t.Helper()
