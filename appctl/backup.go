@@ -159,7 +159,7 @@ func (m *Manager) Backup(ctx context.Context, id, reason string, progress func(E
 		return BackupResult{}, fmt.Errorf("back up %s: %w", id, err)
 	}
 	if rec.State != StateInstalled {
-		return BackupResult{}, fmt.Errorf("back up %s: the app is %s, not installed", id, rec.State)
+		return BackupResult{}, fmt.Errorf("back up %s: %w", id, errorf(nil, "the app is {{.State}}, not installed", "State", rec.State))
 	}
 	if reason == "" {
 		reason = "manual"
@@ -169,8 +169,8 @@ func (m *Manager) Backup(ctx context.Context, id, reason string, progress func(E
 	if err != nil {
 		return res, fmt.Errorf("back up %s: %w", id, err)
 	}
-	progress(Event{Phase: PhaseDone, Status: "backed up", Resource: res.Snapshot,
-		Message: fmt.Sprintf("snapshot %s: %d files, %d bytes added", short(res.Snapshot), res.Summary.TotalFilesProcessed, res.Summary.DataAdded)})
+	progress(say(Event{Phase: PhaseDone, Status: "backed up", Resource: res.Snapshot},
+		"snapshot {{.Snapshot}}: {{.Files}} files, {{.Bytes}} bytes added", "Snapshot", short(res.Snapshot), "Files", res.Summary.TotalFilesProcessed, "Bytes", res.Summary.DataAdded))
 	return res, nil
 }
 
