@@ -268,7 +268,7 @@ func (p *Portal) apiSubdomain(c *fiber.Ctx) error {
 	}
 	out := SubdomainCheck{Name: name, Host: name + "." + p.cfg.Domain, Available: true}
 	if err := p.plat().Apps.CheckSubdomain(c.Query("app"), name); err != nil {
-		out.Available, out.Message = false, err.Error()
+		out.Available, out.Message = false, errorText(p.localizer(c), err, err.Error())
 	}
 	return c.JSON(out)
 }

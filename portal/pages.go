@@ -37,5 +37,6 @@ func (p *Portal) appPage(c *fiber.Ctx) error {
 	if err != nil {
 		return opError(err)
 	}
+	localDetail(p.localizer(c), &d)
 	return p.render(c, "app", view{Title: d.Card.Name, Nav: "apps", User: id, CSRF: s.CSRF, App: d})
 }

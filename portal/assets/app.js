@@ -149,7 +149,9 @@ var SH = (function () {
     }
   };
   Progress.prototype.handle = function (e) {
-    var msg = (e.resource ? e.resource + ": " : "") + (e.status || "") + (e.message ? " " + e.message : "");
+    // Statuses are English words of appctl, translated here; messages come
+    // translated from the server (the event's msg_id and args).
+    var msg = (e.resource ? e.resource + ": " : "") + t(e.status || "") + (e.message ? " " + e.message : "");
     if (msg.trim()) this.lines.push(msg.trim());
     if (this.lines.length > 60) this.lines.shift();
     switch (e.phase) {
@@ -167,7 +169,7 @@ var SH = (function () {
       default:
         if (labels[e.phase]) { this.step(e.phase); this.setPct(weights[e.phase] || 50); }
     }
-    if (e.phase === "wait" || e.phase === "validate") this.title.textContent = e.status ? cap(e.status) + "…" : this.title.textContent;
+    if (e.phase === "wait" || e.phase === "validate") this.title.textContent = e.status ? cap(t(e.status)) + "…" : this.title.textContent;
   };
   Progress.prototype.image = function (e) {
     this.step("image");
@@ -204,7 +206,7 @@ var SH = (function () {
     var self = this;
     this.order.forEach(function (k) { self.seen[k].className = "done"; });
     this.setPct(100);
-    this.title.textContent = cap(e.status || "done");
+    this.title.textContent = cap(t(e.status || "done"));
     if (e.message) this.result.appendChild(el("p", "muted small", e.message));
     this.box.classList.add("finished");
     this.done = e;
