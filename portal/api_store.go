@@ -172,7 +172,7 @@ type FieldView struct {
 func (p *Portal) storeApp(c *fiber.Ctx) (stores.App, error) {
 	app, err := p.plat().Catalog.Find(c.Params("store") + "/" + c.Params("id"))
 	if err != nil {
-		return app, fiber.NewError(fiber.StatusNotFound, err.Error())
+		return app, &statusError{code: fiber.StatusNotFound, err: err}
 	}
 	return app, nil
 }
@@ -339,7 +339,7 @@ func (p *Portal) apiInstall(c *fiber.Ctx) error {
 	switch {
 	case req.Ref != "":
 		if app, err = p.plat().Resolve(req.Ref); err != nil {
-			return fiber.NewError(fiber.StatusNotFound, err.Error())
+			return &statusError{code: fiber.StatusNotFound, err: err}
 		}
 	case req.Compose != "":
 		if !stores.ValidID(req.ID) {

@@ -202,7 +202,7 @@ func localPath(rd string) string {
 // progress panel shows (its title, its last steps); the scripts translate
 // them like the statuses of pills.
 var opStatuses = []string{"backed up", "checking the compose file", "checking the compose file with the new settings",
-	"checking the new version's compose file", "cloned", "done", "moved", "not routed", "published", "reconfigured",
+	"checking the new version's compose file", "cloned", "done", "moved", "not routed", "published", "pull failed, using the local copy", "reconfigured",
 	"removed", "restarted", "restored", "saved", "started", "stopped", "unchanged", "updated", "waiting for the web UI to answer"}
 
 // english reports whether lc speaks English, whose texts are Go code's

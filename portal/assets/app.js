@@ -192,7 +192,7 @@ var SH = (function () {
     Object.keys(im.layers).forEach(function (k) { cur += im.layers[k].cur; total += im.layers[k].total; });
     if (!layer && e.status) im.status = e.status;
     var present = /present|exists|already|complete/i.test(im.status || e.status || "");
-    im.st.textContent = total ? bytes(cur) + " / " + bytes(total) + (present ? " · " + t("present") : "") : (im.status || e.status || "");
+    im.st.textContent = total ? bytes(cur) + " / " + bytes(total) + (present ? " · " + t("present") : "") : t(im.status || e.status || "");
     im.bar.style.width = (total ? Math.round(100 * cur / total) : (present ? 100 : 5)) + "%";
     var all = 0, n = 0, self = this;
     Object.keys(this.images).forEach(function (k) {
