@@ -244,17 +244,36 @@ func TestBrowserChinese(t *testing.T) {
 		t.Errorf("alpha after Enter: %q", body)
 	}
 
+	// fill types into a field as a user does (an input event follows);
+	// press clicks a button wherever it is drawn.
+	fill := func(sel, value string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.focus(); e.value = %q; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, sel, value)
+			_, err := chromedp.Evaluate[bool](js)(ctx, tg)
+			return err
+		})
+	}
+	press := func(sel string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if _, err := chromedp.WaitVisible(chromedp.CSS(sel))(ctx, tg); err != nil {
+				return err
+			}
+			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.scrollIntoView({block: "center"}); e.click(); return true })()`, sel)
+			_, err := chromedp.Evaluate[bool](js)(ctx, tg)
+			return err
+		})
+	}
 	// Install from the store with the progress streaming, a refused
 	// address on the way, then stop the app and change a setting: every
 	// message appctl builds with names in (progress, results, errors, the
 	// events list) shows in Chinese.
 	do("duo's store page", chromedp.Navigate(in.portal("/store/test/duo")), chromedp.WaitVisible(chromedp.CSS("#install-form")))
-	do("a taken address", chromedp.SetValue(chromedp.CSS("#subdomain"), ""), chromedp.SendKeys(chromedp.CSS("#subdomain"), "alpha"))
+	do("a taken address", fill("#subdomain", "alpha"))
 	waitJS("the address refused in Chinese", `document.getElementById("subdomain-status").textContent.includes("已是应用 alpha 的地址")`)
 	chinese("store app, address taken")
-	do("a free address", chromedp.SetValue(chromedp.CSS("#subdomain"), ""), chromedp.SendKeys(chromedp.CSS("#subdomain"), "duo"))
+	do("a free address", fill("#subdomain", "duo"))
 	waitJS("the address accepted", `document.getElementById("subdomain-status").textContent.includes("duo.localhost")`)
-	do("install", chromedp.Click(chromedp.CSS("#install")), chromedp.WaitVisible(chromedp.CSS("#progress")))
+	do("install", press("#install"), chromedp.WaitVisible(chromedp.CSS("#progress")))
 	waitJS("install progress", `document.querySelectorAll("#progress [data-op-steps] li").length > 0`)
 	chinese("install progress")
 	waitLong("install finished", `document.getElementById("install-done")`)
@@ -263,16 +282,16 @@ func TestBrowserChinese(t *testing.T) {
 	}
 	chinese("install done")
 	appPage := in.portal("/apps/duo")
-	do("duo's page", chromedp.Navigate(appPage), chromedp.WaitVisible(chromedp.CSS("#app")), chromedp.Click(chromedp.CSS("#stop")))
+	do("duo's page", chromedp.Navigate(appPage), chromedp.WaitVisible(chromedp.CSS("#app")), press("#stop"))
 	waitLong("stopped", `document.querySelector("h1 [data-status]").getAttribute("data-status") === "stopped"`)
 	chinese("app stopped")
-	do("start again", chromedp.Click(chromedp.CSS("#start")))
+	do("start again", press("#start"))
 	waitLong("running again", `document.querySelector("h1 [data-status]").getAttribute("data-status") === "running"`)
-	do("settings", chromedp.Navigate(appPage+"#settings"), chromedp.WaitVisible(chromedp.CSS("#s-GREETING")),
-		chromedp.SetValue(chromedp.CSS("#s-GREETING"), ""), chromedp.SendKeys(chromedp.CSS("#s-GREETING"), "changed"), chromedp.Click(chromedp.CSS("#settings-save")))
+	do("settings", press(`a[href="#settings"]`), chromedp.WaitVisible(chromedp.CSS("#s-GREETING")),
+		fill("#s-GREETING", "changed"), press("#settings-save"))
 	waitLong("recreated, said in Chinese", `document.querySelector("#progress [data-op-result]").textContent.includes("设置已保存；已用新设置重建 Duo")`)
 	chinese("settings saved")
-	do("events", chromedp.Navigate(appPage+"#events"), chromedp.WaitVisible(chromedp.CSS("#event-list")))
+	do("events", chromedp.Navigate(appPage), chromedp.WaitVisible(chromedp.CSS("#app")), press(`a[href="#events"]`), chromedp.WaitVisible(chromedp.CSS("#event-list")))
 	if ev := eval(`document.getElementById("event-list").textContent`); !strings.Contains(ev, "Duo 已就绪，地址为") || !strings.Contains(ev, "已用新设置重建 Duo") {
 		t.Errorf("events list: %q", ev)
 	}
