@@ -310,3 +310,13 @@ func (e *statusError) Unwrap() error { return e.err }
 
 // localizer is the Localizer of the request's language.
 func (p *Portal) localizer(c *fiber.Ctx) *i18n.Localizer { return i18n.New(p.lang(c)) }
+
+// localStoreApp translates what Go code wrote on a store app's page: what
+// each hazardous setting lets the app do.
+func localStoreApp(lc *i18n.Localizer, d *StoreAppDetail) {
+	for i, h := range d.Hazards {
+		if h.plain.ID != "" {
+			d.Hazards[i].Plain = lc.Msg(h.plain)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/i18n"
+	"github.com/stackhub/stackhub/stores"
 )
 
 const zhAccept = "zh-CN,zh;q=0.9"
@@ -132,5 +133,20 @@ func TestLockoutMessageInChinese(t *testing.T) {
 	}
 	if !strings.Contains(r.body, "失败次数过多：请在 ") || strings.Contains(r.body, "too many failed attempts") {
 		t.Fatalf("lockout page: %d\n%s", r.status, r.body)
+	}
+}
+
+// What a hazardous setting lets an app do reads in the page's language,
+// the setting named in it.
+func TestHazardExplanationsInChinese(t *testing.T) {
+	h := stores.Hazard{Service: "web", Setting: "cap_add: NET_ADMIN", Reason: "extra kernel capabilities", Name: "cap_add"}
+	plain := plainHazard(h)
+	d := StoreAppDetail{Hazards: []HazardView{{Hazard: h, Plain: plain.English(), plain: plain}}}
+	if d.Hazards[0].Plain != "It gets extra kernel powers (cap_add: NET_ADMIN) beyond what apps normally have." {
+		t.Errorf("English: %q", d.Hazards[0].Plain)
+	}
+	localStoreApp(i18n.New("zh-CN"), &d)
+	if d.Hazards[0].Plain != "它获得了超出应用通常权限的额外内核能力（cap_add: NET_ADMIN）。" {
+		t.Errorf("Chinese: %q", d.Hazards[0].Plain)
 	}
 }

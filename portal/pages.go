@@ -23,6 +23,7 @@ func (p *Portal) storeAppPage(c *fiber.Ctx) error {
 	}
 	d := p.storeAppDetail(c.Context(), app)
 	d.Tagline, d.Description = app.Text(p.lang(c))
+	localStoreApp(p.localizer(c), &d)
 	return p.render(c, "storeapp", view{Title: d.Name, Nav: "store", User: id, CSRF: s.CSRF, StoreApp: d})
 }
 

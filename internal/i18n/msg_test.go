@@ -60,11 +60,12 @@ func TestErrorWrapsAndIsFound(t *testing.T) {
 	}
 }
 
-// sources are the packages whose Go code makes catalog messages, and the
-// calls that make them with the position of the message ID among their
-// arguments (the name/value pairs follow it).
+// sources are the packages whose Go code makes catalog messages (appctl,
+// the stores, the sign-in, the portal), and msgCalls the calls that make
+// them, with the position of the message ID among their arguments (the
+// name/value pairs follow it).
 var (
-	sources  = []string{"../../appctl", "../../stores", "../auth"}
+	sources  = []string{"../../appctl", "../../stores", "../auth", "../../portal"}
 	msgCalls = map[string]int{"say": 1, "errorf": 1, "M": 0, "Errorf": 1, "eventSay": 2}
 )
 
