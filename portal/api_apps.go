@@ -367,7 +367,7 @@ func (p *Portal) apiOperations(c *fiber.Ctx) error {
 func (p *Portal) apiOperation(c *fiber.Ctx) error {
 	op, ok := p.ops.get(c.Params("op"))
 	if !ok {
-		return fiber.NewError(fiber.StatusNotFound, "no operation "+c.Params("op")+": it finished long ago, or never ran")
+		return msgError(fiber.StatusNotFound, "no operation {{.ID}}: it finished long ago, or never ran", "ID", c.Params("op"))
 	}
 	lc := p.localizer(c)
 	return sse(c, func(send sendFunc) { followOp(op, lc, send) })

@@ -3,7 +3,6 @@ package portal
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"strings"
 
@@ -61,7 +60,7 @@ func (p *Portal) appStart(c *fiber.Ctx) error {
 	p.cfg.Logf("portal: %s starts app %s", id.User, v.App)
 	if err := p.cfg.Starter.Start(c.UserContext(), v.App, func(appctl.Event) {}); err != nil {
 		if errors.Is(err, appctl.ErrNotInstalled) {
-			return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("No app %s is installed.", v.App))
+			return msgError(fiber.StatusNotFound, "No app {{.App}} is installed.", "App", v.App)
 		}
 		p.cfg.Logf("portal: start %s: %v", v.App, err)
 		v.User, v.CSRF, v.Error = id, s.CSRF, "Could not start "+v.App+": "+err.Error()
@@ -83,7 +82,7 @@ func (p *Portal) startView(app string) (startView, error) {
 			return v, nil
 		}
 	}
-	return startView{}, fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("No app %s is installed.", app))
+	return startView{}, msgError(fiber.StatusNotFound, "No app {{.App}} is installed.", "App", app)
 }
 
 func (p *Portal) renderStart(c *fiber.Ctx, v startView) error {

@@ -320,3 +320,10 @@ func localStoreApp(lc *i18n.Localizer, d *StoreAppDetail) {
 		}
 	}
 }
+
+// msgError is a refusal of the portal whose text is the catalog message
+// id with its args (name/value pairs): English as written, and said in
+// the request's language by the error page and the API.
+func msgError(code int, id string, kv ...any) error {
+	return &statusError{code: code, err: i18n.Errorf(nil, id, kv...)}
+}
