@@ -271,7 +271,7 @@ func (m *Manager) restartAfterBackup(ctx context.Context, rec *Record, progress 
 	}
 	if err != nil {
 		m.log.Error("start the app again after its backup")
-		progress(Event{Phase: PhaseError, Status: "the app did not start again after its backup", Message: err.Error()})
+		progress(sayError(Event{Phase: PhaseError, Status: "the app did not start again after its backup"}, err))
 	}
 }
 

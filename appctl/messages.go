@@ -1,6 +1,11 @@
 package appctl
 
-import "github.com/stackhub/stackhub/internal/i18n"
+import (
+	"errors"
+	"strings"
+
+	"github.com/stackhub/stackhub/internal/i18n"
+)
 
 // say returns e saying the catalog message id with its args (name/value
 // pairs, see i18n.M): Message is the English text, as the CLI prints it
@@ -24,3 +29,17 @@ func (e AppEvent) Text() i18n.Msg { return i18n.Msg{ID: e.MsgID, Args: e.Args} }
 // HTTPStatus. Its text is the English message, and the portal shows it in
 // the page's language.
 func errorf(kind error, id string, kv ...any) error { return i18n.Errorf(kind, id, kv...) }
+
+// sayError returns e saying err: Message is err's text, and when err
+// carries a catalog message (an i18n.Localized that its text ends with),
+// MsgID and Args are that message, for the portal.
+func sayError(e Event, err error) Event {
+	e.Message = err.Error()
+	var le i18n.Localized
+	if errors.As(err, &le) {
+		if m := le.Message(); m.ID != "" && strings.HasSuffix(e.Message, m.English()) {
+			e.MsgID, e.Args = m.ID, m.Args
+		}
+	}
+	return e
+}

@@ -144,3 +144,17 @@ func TestEventsCarryTheirMessage(t *testing.T) {
 		t.Errorf("time %v", evs[0].Time)
 	}
 }
+
+// An event that reports an error keeps the error's text and carries its
+// catalog message when it has one; Docker's words pass as they are.
+func TestSayError(t *testing.T) {
+	err := fmt.Errorf("restore notes: %w", &ImageMissingError{Image: "nginx:alpine", Reason: "offline"})
+	e := sayError(Event{Phase: PhaseRestore, Status: "rolled back"}, err)
+	if e.Message != err.Error() || e.MsgID == "" || e.Args["Image"] != "nginx:alpine" {
+		t.Errorf("event %+v", e)
+	}
+	plain := sayError(Event{Phase: PhaseError}, errors.New("Error response from daemon: conflict"))
+	if plain.Message != "Error response from daemon: conflict" || plain.MsgID != "" {
+		t.Errorf("plain event %+v", plain)
+	}
+}

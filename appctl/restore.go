@@ -172,7 +172,7 @@ func (m *Manager) Restore(ctx context.Context, id, snap string, progress func(Ev
 		return res, fmt.Errorf("restore %s: %w", id, err)
 	}
 	if err := m.startRestored(ctx, &restored, man, staging, progress); err != nil {
-		progress(Event{Phase: PhaseRestore, Status: "the restored app is not healthy; putting the app back as it was", Message: err.Error()})
+		progress(sayError(Event{Phase: PhaseRestore, Status: "the restored app is not healthy; putting the app back as it was"}, err))
 		m.undoRestore(context.WithoutCancel(ctx), id, op, progress)
 		return res, fmt.Errorf("restore %s: the restored app did not become healthy, so the app was put back as it was before: %w", id, err)
 	}

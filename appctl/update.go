@@ -218,7 +218,7 @@ func (m *Manager) abandonUpdate(ctx context.Context, id string, op *opRecord) {
 // names, its record and project, and its data from the pre-update backup
 // (the new version may have migrated it).
 func (m *Manager) rollbackUpdate(ctx context.Context, id string, op *opRecord, ue *UpdateError, res *UpdateResult, stopped time.Time, progress func(Event)) error {
-	progress(Event{Phase: PhaseRestore, Status: "the new version failed; rolling back", Message: ue.Reason.Error()})
+	progress(sayError(Event{Phase: PhaseRestore, Status: "the new version failed; rolling back"}, ue.Reason))
 	if err := m.restoreOldVersion(ctx, id, op, progress); err != nil {
 		ue.RollbackErr = err
 		m.log.Error("update rollback failed", zap.String("app", id), zap.Error(err))

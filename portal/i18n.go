@@ -203,7 +203,9 @@ func localPath(rd string) string {
 // them like the statuses of pills.
 var opStatuses = []string{"backed up", "checking the compose file", "checking the compose file with the new settings",
 	"checking the new version's compose file", "cloned", "done", "moved", "not routed", "published", "pull failed, using the local copy", "reconfigured",
-	"removed", "restarted", "restored", "saved", "started", "stopped", "unchanged", "updated", "waiting for the web UI to answer"}
+	"removed", "restarted", "restored", "rolled back", "saved", "started", "stopped", "the app did not start again after its backup",
+	"the new version failed; rolling back", "the restored app is not healthy; putting the app back as it was", "unchanged",
+	"updated", "waiting for the web UI to answer"}
 
 // english reports whether lc speaks English, whose texts are Go code's
 // own: an English page shows errors and progress word for word as the CLI
