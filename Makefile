@@ -43,9 +43,9 @@ deps:
 	@# Chromium for the browser sign-in test (skipped without it, except in CI).
 	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	  else echo "Chromium is needed by the browser test: sudo apt-get install -y chromium"; fi; }
-	@# restic (the backup engine) and sshd (the SFTP repository of the backup tests).
-	@{ command -v restic >/dev/null && test -x /usr/sbin/sshd; } || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y restic openssh-server; \
-	  else echo "restic (the backup engine) and openssh-server (for the backup tests) are missing: sudo apt-get install -y restic openssh-server"; fi; }
+	@# restic (the backup engine), sshd and rclone (the SFTP and REST-server repositories of the backup tests).
+	@{ command -v restic >/dev/null && test -x /usr/sbin/sshd && command -v rclone >/dev/null; } || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y restic openssh-server rclone; \
+	  else echo "restic (the backup engine), openssh-server and rclone (for the backup tests) are missing: sudo apt-get install -y restic openssh-server rclone"; fi; }
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }

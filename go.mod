@@ -55,8 +55,12 @@ require github.com/rakyll/hey v0.1.5 // indirect
 require (
 	github.com/docker/go-events v0.1.0 // indirect
 	github.com/gogo/protobuf v1.3.2 // indirect
+	github.com/johannesboyne/gofakes3 v1.2.0 // test-only: the S3 server of the backup tests
 	github.com/moby/swarmkit/v2 v2.0.0 // indirect
+	github.com/ryszard/goskiplist v0.0.0-20150312221310-2dfbae5fcf46 // indirect
 	go.etcd.io/etcd/raft/v3 v3.5.6 // indirect
+	go.shabbyrobe.org/gocovmerge v0.0.0-20230507111327-fa4f82cfbf4d // indirect
+	golang.org/x/tools v0.51.0 // indirect
 )
 
 require (

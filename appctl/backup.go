@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/stackhub/stackhub/backup"
+	"github.com/stackhub/stackhub/swarm"
 )
 
 // Phases of backups and restores, in progress events.
@@ -195,7 +196,7 @@ func (m *Manager) backupLocked(ctx context.Context, rec *Record, reason string, 
 	man.Record.State, man.Record.Note, man.Record.Error = StateInstalled, "", ""
 	// Open the repository before touching the app: a wrong password or an
 	// unreachable server must not cost the app its uptime.
-	progress(Event{Phase: PhaseBackup, Status: "opening the repository", Resource: repo.URL})
+	progress(Event{Phase: PhaseBackup, Status: "opening the repository", Resource: repo.Redacted()})
 	if err := repo.Check(ctx); err != nil {
 		return res, err
 	}
@@ -308,6 +309,22 @@ func (m *Manager) appVolumes(ctx context.Context, project string) ([]volumeCopy,
 			continue
 		}
 		out = append(out, volumeCopy{Key: v.Labels[api.VolumeLabel], Name: v.Name, Path: v.Mountpoint})
+	}
+	if len(out) == 0 {
+		// A stack's volumes are created by Swarm on the node with the
+		// stack's label, not Compose's; their key is their name in the
+		// stack's namespace (swarm_move_data.go moves them).
+		stack, err := m.engine.Docker().VolumeList(ctx, client.VolumeListOptions{
+			Filters: client.Filters{}.Add("label", swarm.StackLabel+"="+project),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list volumes of %s: %w", project, err)
+		}
+		for _, v := range stack.Items {
+			if v.Mountpoint != "" {
+				out = append(out, volumeCopy{Key: strings.TrimPrefix(v.Name, project+"_"), Name: v.Name, Path: v.Mountpoint})
+			}
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil

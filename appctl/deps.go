@@ -134,29 +134,30 @@ func (m *Manager) joinRequired(p *types.Project, rec *Record) {
 	}
 }
 
-// allowRequiredBinds drops the hazards of bind mounts from the folders of
-// the apps rec requires (electrs reads bitcoin's blocks): installing the
-// required apps is what the admin approved.
-func (m *Manager) allowRequiredBinds(rec *Record, hz []stores.Hazard) []stores.Hazard {
+// allowRequiredBinds drops the hazards of bind mounts from the data
+// folders of the apps rec requires (electrs reads bitcoin's blocks):
+// installing the required apps is what the admin approved. The folders
+// and the test are the containment check's (requiredData, paths.go).
+func (m *Manager) allowRequiredBinds(rec *Record, hz []stores.Hazard) ([]stores.Hazard, error) {
 	if len(rec.Requires) == 0 {
-		return hz
+		return hz, nil
+	}
+	rd, err := m.requiredData(rec)
+	if err != nil {
+		return nil, err
 	}
 	var kept []stores.Hazard
 	for _, h := range hz {
-		_, src, _ := strings.Cut(h.Setting, ": ")
-		isBind := h.Name == "host-path" && strings.HasSuffix(strings.SplitN(h.Setting, ": ", 2)[0], "volumes")
-		allowed := false
-		for _, id := range rec.Requires {
-			dir := m.appDir(id)
-			if isBind && (src == dir || strings.HasPrefix(filepath.Clean(src), dir+string(filepath.Separator))) {
-				allowed = true
+		key, src, _ := strings.Cut(h.Setting, ": ")
+		if h.Name == "host-path" && strings.HasSuffix(key, "volumes") {
+			c := filepath.Clean(src)
+			if r, err := resolveHostPath(c); err == nil && rd.holds(c, r) {
+				continue
 			}
 		}
-		if !allowed {
-			kept = append(kept, h)
-		}
+		kept = append(kept, h)
 	}
-	return kept
+	return kept, nil
 }
 
 // checkNotRequired refuses to remove an app that installed apps require

@@ -89,8 +89,42 @@ func (m *Manager) checkDomain(id, name string) error {
 	return nil
 }
 
+// CheckNewDomain tells whether app id may take the custom domain name,
+// without taking it: a valid name, an installed app that is not declared in
+// the config, not the app's own address nor anybody else's. It returns the
+// name normalized and the app's record (whose Host a DNS check compares
+// with), so the CLI and the portal refuse such a name before asking for DNS
+// records (internal/platform's AddDomain).
+func (m *Manager) CheckNewDomain(id, name string) (string, Record, error) {
+	n, err := NormalizeDomain(name)
+	if err != nil {
+		return "", Record{}, fmt.Errorf("add domain to %s: %w", id, err)
+	}
+	rec, err := m.get(id)
+	if err != nil {
+		return "", Record{}, fmt.Errorf("add domain to %s: %w", id, err)
+	}
+	if rec.Managed != "" {
+		return "", Record{}, fmt.Errorf("%w: app %s is declared in the config (%s): add `domain %s` to its block there and run `stackhub reload`", ErrManaged, id, rec.Managed, n)
+	}
+	if err := m.domainFree(rec, n); err != nil {
+		return "", Record{}, fmt.Errorf("add domain to %s: %w", id, err)
+	}
+	return n, rec, nil
+}
+
+// domainFree refuses name for rec when it is the app's own address, another
+// app's, or the platform's.
+func (m *Manager) domainFree(rec Record, name string) error {
+	if name == rec.Host {
+		return fmt.Errorf("%w: %s is the app's own address", ErrInvalid, name)
+	}
+	return m.checkDomain(rec.ID, name)
+}
+
 // AddDomain gives an installed app a custom domain. The caller checks DNS
-// first (internal/domains); this records the name and publishes it.
+// first (internal/platform's AddDomain, with internal/domains); this
+// records the name and publishes it.
 func (m *Manager) AddDomain(id string, d Domain) (Record, error) {
 	name, err := NormalizeDomain(d.Name)
 	if err != nil {
@@ -106,10 +140,7 @@ func (m *Manager) AddDomain(id string, d Domain) (Record, error) {
 	if err := managedError(rec); err != nil {
 		return Record{}, fmt.Errorf("add domain to %s: %w", id, err)
 	}
-	if name == rec.Host {
-		return Record{}, fmt.Errorf("add domain to %s: %w: %s is the app's own address", id, ErrInvalid, name)
-	}
-	if err := m.checkDomain(id, name); err != nil {
+	if err := m.domainFree(rec, name); err != nil {
 		return Record{}, fmt.Errorf("add domain to %s: %w", id, err)
 	}
 	rec.Domains = slices.DeleteFunc(rec.Domains, func(x Domain) bool { return x.Name == name })

@@ -6,16 +6,16 @@ import (
 )
 
 // HTTPStatus maps an operation's error to the HTTP status that fits it, for
-// the admin API and the portal's API alike: 404 not installed, 409 taken or
-// already installed, 403 hazards not approved, 400 invalid app, 503 Docker
-// unreachable, 424 image missing, else 500.
+// the admin API and the portal's API alike: 404 not installed, 409 taken,
+// already installed or managed by the config, 403 hazards not approved,
+// 400 invalid app, 503 Docker unreachable, 424 image missing, else 500.
 func HTTPStatus(err error) int {
 	var du *DockerUnreachableError
 	var im *ImageMissingError
 	switch {
 	case errors.Is(err, ErrNotInstalled):
 		return http.StatusNotFound
-	case errors.Is(err, ErrAlreadyInstalled), errors.Is(err, ErrTaken):
+	case errors.Is(err, ErrAlreadyInstalled), errors.Is(err, ErrTaken), errors.Is(err, ErrManaged):
 		return http.StatusConflict
 	case errors.Is(err, ErrHazards):
 		return http.StatusForbidden

@@ -389,8 +389,12 @@ func (m *Manager) checkHazards(p *types.Project, rec *Record) error {
 	if rec.ApprovedHazards {
 		return nil
 	}
+	found, err := m.allowRequiredBinds(rec, stores.ProjectHazards(p, m.appDir(rec.ID))) // deps.go
+	if err != nil {
+		return err
+	}
 	var hz []stores.Hazard
-	for _, h := range m.allowRequiredBinds(rec, stores.ProjectHazards(p, m.appDir(rec.ID))) { // deps.go
+	for _, h := range found {
 		if !slices.Contains(rec.ApprovedHazardNames, h.Name) {
 			hz = append(hz, h)
 		}

@@ -4,13 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/stackhub/stackhub/internal/hostpath"
 )
 
 // Before every start (install, start, restart, recovery), the host paths an
@@ -70,24 +72,24 @@ func projectMounts(p *types.Project) []hostMount {
 			}
 		}
 	}
-	for _, name := range sortedNames(p.Services) {
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
 		s := p.Services[name]
 		volumes("service "+name, s.Volumes)
 		for i, h := range s.PreStart {
 			volumes(fmt.Sprintf("pre_start hook %d of service %s", i+1, name), h.Volumes)
 		}
 	}
-	for _, name := range sortedNames(p.Secrets) {
+	for _, name := range slices.Sorted(maps.Keys(p.Secrets)) {
 		if f := p.Secrets[name].File; f != "" {
 			out = append(out, hostMount{who: "secret " + name, source: f})
 		}
 	}
-	for _, name := range sortedNames(p.Configs) {
+	for _, name := range slices.Sorted(maps.Keys(p.Configs)) {
 		if f := p.Configs[name].File; f != "" {
 			out = append(out, hostMount{who: "config " + name, source: f})
 		}
 	}
-	for _, name := range sortedNames(p.Volumes) {
+	for _, name := range slices.Sorted(maps.Keys(p.Volumes)) {
 		v := p.Volumes[name]
 		if bool(v.External) || (v.Driver != "" && v.Driver != "local") || !strings.Contains(v.DriverOpts["o"], "bind") || v.DriverOpts["device"] == "" {
 			continue
@@ -97,24 +99,14 @@ func projectMounts(p *types.Project) []hostMount {
 	return out
 }
 
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // appPaths are an app's folders on the host, as configured and resolved.
 type appPaths struct {
 	platform, app, data, source, compose      string // as configured
 	rPlatform, rApp, rData, rSource, rCompose string // resolved
-	// required are the data folders of the apps this one requires (an
-	// Umbrel app reads its dependency's data: electrs, bitcoin's blocks),
-	// as configured and resolved: installing them was what the admin
-	// approved.
-	required, rRequired []string
+
+	// required are the data folders of the apps this one requires
+	// (checkContainment sets them).
+	required requiredData
 }
 
 func (m *Manager) appPaths(id string) (appPaths, error) {
@@ -136,7 +128,7 @@ func (m *Manager) appPaths(id string) (appPaths, error) {
 // inFiles reports whether p is one of the app's files: below source/, but
 // not the compose file.
 func inFiles(p, source, compose string) bool {
-	return p != source && p != compose && within(p, source)
+	return p != source && p != compose && hostpath.Within(p, source)
 }
 
 // check resolves src and returns the resolved path, or what is wrong.
@@ -151,33 +143,56 @@ func (a appPaths) check(src string) (string, string) {
 		return "", fmt.Sprintf("%s cannot be resolved on the host (%v): remove the link (the app may have made it)", c, err)
 	}
 	switch {
-	case within(c, a.data):
-		if !within(r, a.rData) {
+	case hostpath.Within(c, a.data):
+		if !hostpath.Within(r, a.rData) {
 			return "", fmt.Sprintf("%s leads out of the app's data folder through a symbolic link (to %s): remove the link (the app may have made it) and start the app again", c, r)
 		}
 	case inFiles(c, a.source, a.compose):
 		if !inFiles(r, a.rSource, a.rCompose) {
 			return "", fmt.Sprintf("%s leads out of the app's files through a symbolic link (to %s): remove the link and start the app again", c, r)
 		}
-	case within(c, a.app):
+	case hostpath.Within(c, a.app):
 		return "", fmt.Sprintf("%s holds StackHub's own files for the app (its source and the project it runs): no container may mount it; mount a folder inside ${APP_DATA_DIR} instead", c)
-	case a.inRequired(c, r):
+	case a.required.holds(c, r):
 		return r, ""
-	case within(c, a.platform):
+	case hostpath.Within(c, a.platform):
 		return "", fmt.Sprintf("%s is in StackHub's data folder (other apps, StackHub's state): no container may mount it", c)
 	default:
-		if within(r, a.rPlatform) && !within(r, a.rData) && !inFiles(r, a.rSource, a.rCompose) {
+		if hostpath.Within(r, a.rPlatform) && !hostpath.Within(r, a.rData) && !inFiles(r, a.rSource, a.rCompose) {
 			return "", fmt.Sprintf("%s leads into StackHub's data folder through a symbolic link (to %s): no container may mount it", c, r)
 		}
 	}
 	return r, ""
 }
 
-// inRequired reports whether c is in the data folder of an app this one
-// requires, and stays there once resolved (r).
-func (a appPaths) inRequired(c, r string) bool {
-	for i, d := range a.required {
-		if within(c, d) && within(r, a.rRequired[i]) {
+// requiredData are the data folders of the apps an app requires (an
+// Umbrel app reads its dependency's data: electrs, bitcoin's blocks), as
+// configured and resolved: installing them was what the admin approved.
+// Both the hazard check (allowRequiredBinds) and the containment check
+// (appPaths.check) let the app mount them, by holds.
+type requiredData struct {
+	dirs, resolved []string
+}
+
+// requiredData resolves the data folders of the apps rec requires.
+func (m *Manager) requiredData(rec *Record) (requiredData, error) {
+	var rd requiredData
+	for _, id := range rec.Requires {
+		d := filepath.Join(filepath.Clean(m.appDir(id)), "data")
+		r, err := resolveHostPath(d)
+		if err != nil {
+			return rd, fmt.Errorf("resolve %s: %w", d, err)
+		}
+		rd.dirs, rd.resolved = append(rd.dirs, d), append(rd.resolved, r)
+	}
+	return rd, nil
+}
+
+// holds reports whether c (a host path as configured, clean and absolute)
+// is in one of the folders, and stays in it once resolved (r).
+func (rd requiredData) holds(c, r string) bool {
+	for i, d := range rd.dirs {
+		if hostpath.Within(c, d) && hostpath.Within(r, rd.resolved[i]) {
 			return true
 		}
 	}
@@ -195,13 +210,8 @@ func (m *Manager) checkContainment(p *types.Project, rec *Record) error {
 	if err != nil {
 		return err
 	}
-	for _, id := range rec.Requires {
-		d := filepath.Join(filepath.Clean(m.appDir(id)), "data")
-		r, err := resolveHostPath(d)
-		if err != nil {
-			return fmt.Errorf("resolve %s: %w", d, err)
-		}
-		a.required, a.rRequired = append(a.required, d), append(a.rRequired, r)
+	if a.required, err = m.requiredData(rec); err != nil {
+		return err
 	}
 	var problems []string
 	mounts := projectMounts(p)
@@ -223,7 +233,7 @@ func (m *Manager) checkContainment(p *types.Project, rec *Record) error {
 			continue
 		}
 		for j, inner := range mounts {
-			if j == i || resolved[j] == "" || resolved[j] == resolved[i] || !within(resolved[j], resolved[i]) {
+			if j == i || resolved[j] == "" || resolved[j] == resolved[i] || !hostpath.Within(resolved[j], resolved[i]) {
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("%s mounts %s with write access, and %s mounts %s inside it: a container could replace %s by a link to anywhere on the host, which Docker would follow; mount the outer folder read-only, or use folders side by side (or install with --approve "+NestedMountHazard+" if you trust the app)",
@@ -249,7 +259,7 @@ func (m *Manager) checkReadFiles(p *types.Project, rec *Record) error {
 			problems = append(problems, who+" reads "+problem)
 		}
 	}
-	for _, name := range sortedNames(p.Services) {
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
 		s := p.Services[name]
 		specs := []types.ContainerSpec{s.ContainerSpec}
 		for _, h := range s.PreStart {
@@ -296,9 +306,4 @@ func resolveHostPath(p string) (string, error) {
 		rest = filepath.Join(filepath.Base(cur), rest)
 		cur = parent
 	}
-}
-
-// within reports whether p is dir or below it (both clean and absolute).
-func within(p, dir string) bool {
-	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 }

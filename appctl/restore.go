@@ -78,7 +78,7 @@ func (m *Manager) resolveSnapshot(ctx context.Context, repo backup.Repo, id, sna
 			return backup.Snapshot{}, err
 		}
 		if len(snaps) == 0 {
-			return backup.Snapshot{}, fmt.Errorf("%w: app %s has no backup in %s; `stackhub apps backup %s` takes one", backup.ErrNoSnapshot, id, repo.URL, id)
+			return backup.Snapshot{}, fmt.Errorf("%w: app %s has no backup in %s; `stackhub apps backup %s` takes one", backup.ErrNoSnapshot, id, repo.Redacted(), id)
 		}
 		return snaps[len(snaps)-1], nil
 	}
@@ -468,6 +468,11 @@ func (m *Manager) recoverOps(ctx context.Context) {
 			log.Warn("a restore was interrupted by a restart; putting the app back as it was before it")
 			m.undoRestore(ctx, id, &op, progress)
 			m.noteRecord(id, fmt.Sprintf("a restore of snapshot %s was interrupted by a restart of StackHub at %s; the app was put back as it was before it", short(op.Snapshot), op.Started.Format(time.RFC3339)))
+		case op.Kind == "move":
+			// The record still names the old node (it changes last): put
+			// back what the restore on this disk moved aside.
+			log.Warn("a move was interrupted by a restart; the app stays where it was")
+			m.undoMoveData(id, &op)
 		case op.Kind == "update":
 			log.Warn("an update was interrupted by a restart; rolling it back")
 			m.recoverUpdate(ctx, id, &op, progress)

@@ -31,6 +31,10 @@ type swarmState struct {
 	mode    swarm.Mode
 	manager string
 
+	// data reaches app data on nodes for moves (swarm_move_data.go);
+	// nil is the live swarm's.
+	data NodeData
+
 	relayOnce  sync.Once
 	relayImage string
 	relayErr   error

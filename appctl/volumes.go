@@ -3,6 +3,8 @@ package appctl
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/client"
@@ -18,7 +20,7 @@ import (
 // External volumes are left to the hazard check.
 func (m *Manager) checkVolumeOwners(ctx context.Context, p *types.Project, rec *Record) error {
 	var problems []string
-	for _, key := range sortedNames(p.Volumes) {
+	for _, key := range slices.Sorted(maps.Keys(p.Volumes)) {
 		v := p.Volumes[key]
 		if bool(v.External) || v.Name == "" {
 			continue

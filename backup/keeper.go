@@ -26,23 +26,27 @@ const KeyFile = "backup.key"
 const repoKey = "backup/repository"
 
 // Keeper keeps the repository's settings in the state database, with the
-// password (and Env, which may hold cloud credentials) sealed by AES-GCM
-// under the key in <data>/backup.key.
+// password, Env (S3 keys, REST basic auth) and a URL's own password sealed
+// by AES-GCM under the key in <data>/backup.key.
 type Keeper struct {
 	DB      *kv.DB
 	DataDir string
 }
 
 type storedRepo struct {
+	// URL is the location as shown (Repo.Redacted: no password).
 	URL         string `json:"url"`
 	SFTPCommand string `json:"sftp_command,omitempty"`
-	// Sealed is the password and Env, as JSON, sealed.
+	// Sealed is the password, Env and the full URL, as JSON, sealed.
 	Sealed string `json:"sealed"`
 }
 
 type secrets struct {
 	Password string            `json:"password"`
 	Env      map[string]string `json:"env,omitempty"`
+	// URL is the location with its credentials (a rest: URL's password),
+	// when it has any; empty in records written before it was kept here.
+	URL string `json:"url,omitempty"`
 }
 
 // Configure sets the repository up: with an empty repo.Password a new one is
@@ -73,12 +77,16 @@ func (k Keeper) Save(repo Repo) error {
 	if err != nil {
 		return err
 	}
-	plain, _ := json.Marshal(secrets{Password: repo.Password, Env: repo.Env})
+	sec := secrets{Password: repo.Password, Env: repo.Env}
+	if repo.Redacted() != repo.URL {
+		sec.URL = repo.URL
+	}
+	plain, _ := json.Marshal(sec)
 	sealed, err := seal(key, plain)
 	if err != nil {
 		return err
 	}
-	if err := k.DB.Put(repoKey, storedRepo{URL: repo.URL, SFTPCommand: repo.SFTPCommand, Sealed: sealed}); err != nil {
+	if err := k.DB.Put(repoKey, storedRepo{URL: repo.Redacted(), SFTPCommand: repo.SFTPCommand, Sealed: sealed}); err != nil {
 		return fmt.Errorf("store backup settings: %w", err)
 	}
 	return nil
@@ -104,11 +112,15 @@ func (k Keeper) Repo() (Repo, error) {
 	if err := json.Unmarshal(plain, &s); err != nil {
 		return Repo{}, fmt.Errorf("read backup secrets: %w", err)
 	}
-	return Repo{URL: st.URL, SFTPCommand: st.SFTPCommand, Password: s.Password, Env: s.Env}, nil
+	url := st.URL
+	if s.URL != "" {
+		url = s.URL
+	}
+	return Repo{URL: url, SFTPCommand: st.SFTPCommand, Password: s.Password, Env: s.Env}, nil
 }
 
 // Sealed returns the stored record as it is in the state database, for
-// tests and audits: the password must not appear in it.
+// tests and audits: no password or credential may appear in it.
 func (k Keeper) Sealed() ([]byte, error) {
 	var st storedRepo
 	if err := k.DB.Get(repoKey, &st); err != nil {

@@ -3,9 +3,11 @@
 // folder, an SFTP server, restic's REST server or S3.
 //
 // It runs the restic command (Debian's `restic` package) and reads its JSON
-// output. The repository password reaches restic through its environment,
-// never its command line, so other users cannot read it from the process
-// list. Keeper stores the repository's settings in the state database, the
+// output. The repository password, the location (a rest: URL may hold a
+// password) and the credentials of S3 or a REST server reach restic through
+// its environment, never its command line, so other users cannot read them
+// from the process list; messages name the repository Redacted and have
+// restic's words scrubbed of them. Keeper stores the repository's settings in the state database, the
 // password sealed with a key that lives in a file of the data folder.
 package backup
 
@@ -40,7 +42,8 @@ var (
 // Repo is one restic repository and how to open it.
 type Repo struct {
 	// URL is the repository: a local folder, sftp:user@host:/path,
-	// rest:https://…, s3:https://…/bucket.
+	// rest:https://[user:password@]host/path, s3:https://host/bucket.
+	// Messages show it Redacted.
 	URL string `json:"url"`
 	// Password opens the repository.
 	Password string `json:"-"`
@@ -48,7 +51,9 @@ type Repo struct {
 	// (restic's -o sftp.command), e.g. to choose a port or a key:
 	// "ssh -p 2222 -i /root/.ssh/backup user@host -s sftp".
 	SFTPCommand string `json:"sftp_command,omitempty"`
-	// Env is passed to restic, e.g. AWS_ACCESS_KEY_ID for S3.
+	// Env is passed to restic: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
+	// for S3, RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD for a REST
+	// server's basic auth (location.go).
 	Env map[string]string `json:"env,omitempty"`
 	// Binary is the restic command; default "restic".
 	Binary string `json:"-"`
@@ -115,10 +120,10 @@ func (r Repo) Init(ctx context.Context) error {
 	if _, err := r.run(ctx, "", nil, "cat", "config"); err == nil {
 		return nil
 	} else if !errors.Is(err, ErrNoRepository) {
-		return fmt.Errorf("open repository %s: %w", r.URL, err)
+		return fmt.Errorf("open repository %s: %w", r.Redacted(), err)
 	}
 	if _, err := r.run(ctx, "", nil, "init"); err != nil {
-		return fmt.Errorf("create repository %s: %w", r.URL, err)
+		return fmt.Errorf("create repository %s: %w", r.Redacted(), err)
 	}
 	return nil
 }
@@ -126,7 +131,7 @@ func (r Repo) Init(ctx context.Context) error {
 // Check opens the repository: it answers, exists and takes the password.
 func (r Repo) Check(ctx context.Context) error {
 	if _, err := r.run(ctx, "", nil, "cat", "config"); err != nil {
-		return fmt.Errorf("open repository %s: %w", r.URL, err)
+		return fmt.Errorf("open repository %s: %w", r.Redacted(), err)
 	}
 	return nil
 }
@@ -169,10 +174,10 @@ func (r Repo) BackupExcluding(ctx context.Context, dir string, paths, exclude, t
 		}
 	}, args...)
 	if err != nil {
-		return sum, fmt.Errorf("back up to %s: %w", r.URL, err)
+		return sum, fmt.Errorf("back up to %s: %w", r.Redacted(), err)
 	}
 	if sum.SnapshotID == "" {
-		return sum, fmt.Errorf("back up to %s: restic reported no snapshot", r.URL)
+		return sum, fmt.Errorf("back up to %s: restic reported no snapshot", r.Redacted())
 	}
 	return sum, nil
 }
@@ -185,11 +190,11 @@ func (r Repo) Snapshots(ctx context.Context, tags ...string) ([]Snapshot, error)
 	}
 	out, err := r.run(ctx, "", nil, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list snapshots of %s: %w", r.URL, err)
+		return nil, fmt.Errorf("list snapshots of %s: %w", r.Redacted(), err)
 	}
 	var snaps []Snapshot
 	if err := json.Unmarshal(out, &snaps); err != nil {
-		return nil, fmt.Errorf("list snapshots of %s: read restic's answer: %w", r.URL, err)
+		return nil, fmt.Errorf("list snapshots of %s: read restic's answer: %w", r.Redacted(), err)
 	}
 	sort.SliceStable(snaps, func(i, j int) bool { return snaps[i].Time.Before(snaps[j].Time) })
 	return snaps, nil
@@ -213,7 +218,7 @@ func (r Repo) Snapshot(ctx context.Context, id string, tags ...string) (Snapshot
 	case len(found) > 1:
 		return Snapshot{}, fmt.Errorf("%w: %q names %d snapshots: give more of its id", ErrNoSnapshot, id, len(found))
 	}
-	return Snapshot{}, fmt.Errorf("%w: %q is not a snapshot in %s (with tags %s)", ErrNoSnapshot, id, r.URL, strings.Join(tags, ","))
+	return Snapshot{}, fmt.Errorf("%w: %q is not a snapshot in %s (with tags %s)", ErrNoSnapshot, id, r.Redacted(), strings.Join(tags, ","))
 }
 
 // Restore writes snapshot id into target (created if needed).
@@ -222,7 +227,7 @@ func (r Repo) Restore(ctx context.Context, id, target string) error {
 		return fmt.Errorf("restore %s: %w", id, err)
 	}
 	if _, err := r.run(ctx, "", nil, "restore", id, "--target", target); err != nil {
-		return fmt.Errorf("restore snapshot %s from %s: %w", id, r.URL, err)
+		return fmt.Errorf("restore snapshot %s from %s: %w", id, r.Redacted(), err)
 	}
 	return nil
 }
@@ -246,7 +251,7 @@ func (r Repo) Forget(ctx context.Context, tags []string, keep Retention) error {
 		return errors.New("forget: a retention that keeps nothing would delete every snapshot")
 	}
 	if _, err := r.run(ctx, "", nil, args...); err != nil {
-		return fmt.Errorf("forget old snapshots in %s: %w", r.URL, err)
+		return fmt.Errorf("forget old snapshots in %s: %w", r.Redacted(), err)
 	}
 	return nil
 }
@@ -271,7 +276,9 @@ func (r Repo) run(ctx context.Context, dir string, onLine func([]byte), args ...
 	l.(*sync.Mutex).Lock()
 	defer l.(*sync.Mutex).Unlock()
 
-	full := []string{"--repo", r.URL}
+	// The location goes through the environment, like the password: a
+	// rest: URL may carry a password of its own.
+	var full []string
 	if r.SFTPCommand != "" {
 		full = append(full, "-o", "sftp.command="+r.SFTPCommand)
 	}
@@ -281,7 +288,7 @@ func (r Repo) run(ctx context.Context, dir string, onLine func([]byte), args ...
 	full = append(full, args...)
 	cmd := exec.CommandContext(ctx, bin, full...)
 	cmd.Dir = dir
-	env := []string{"RESTIC_PASSWORD=" + r.Password, "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + os.TempDir()}
+	env := []string{"RESTIC_REPOSITORY=" + r.resticURL(), "RESTIC_PASSWORD=" + r.Password, "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + os.TempDir()}
 	for k, v := range r.Env {
 		env = append(env, k+"="+v)
 	}
@@ -311,14 +318,15 @@ func (r Repo) run(ctx context.Context, dir string, onLine func([]byte), args ...
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, classify(stderr.String(), err)
+		return nil, classify(stderr.String(), err, r.scrub)
 	}
 	return out.Bytes(), nil
 }
 
 // classify turns restic's error output into one of the package's errors,
-// keeping restic's words for the details.
-func classify(stderr string, err error) error {
+// keeping restic's words for the details, with scrub hiding the secrets
+// in them (after the classification: a password may be any word).
+func classify(stderr string, err error, scrub func(string) string) error {
 	msg := strings.TrimSpace(stderr)
 	if msg == "" {
 		msg = err.Error()
@@ -328,7 +336,7 @@ func classify(stderr string, err error) error {
 	if len(lines) > 6 {
 		lines = lines[len(lines)-6:]
 	}
-	detail := strings.Join(lines, "; ")
+	detail := scrub(strings.Join(lines, "; "))
 	low := strings.ToLower(msg)
 	switch {
 	case strings.Contains(low, "wrong password"):
@@ -337,6 +345,8 @@ func classify(stderr string, err error) error {
 		return fmt.Errorf("%w on the repository's or the target's disk: free space or choose another repository (restic: %s)", ErrNoSpace, detail)
 	case strings.Contains(low, "no matching id found"), strings.Contains(low, "no snapshot found"), strings.Contains(low, "invalid id"):
 		return fmt.Errorf("%w: `stackhub apps backups APP` lists the snapshots (restic: %s)", ErrNoSnapshot, detail)
+	case refusedCredentials(low):
+		return fmt.Errorf("%w: the server refused the credentials: check the user and password of a REST server, or the access key (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) of S3 (restic: %s)", ErrUnreachable, detail)
 	case strings.Contains(low, "is there a repository at the following location"):
 		if strings.Contains(low, "no such file or directory") || strings.Contains(low, "does not exist") || strings.Contains(low, "404") {
 			return fmt.Errorf("%w (restic: %s)", ErrNoRepository, detail)
@@ -347,6 +357,19 @@ func classify(stderr string, err error) error {
 		return fmt.Errorf("%w: check the address, the network and the credentials (restic: %s)", ErrUnreachable, detail)
 	}
 	return fmt.Errorf("restic: %s", detail)
+}
+
+// refusedCredentials tells restic's words for a login the server refused:
+// a REST server's HTTP 401/403, S3's access key errors.
+func refusedCredentials(low string) bool {
+	for _, w := range []string{"(401)", "(403)", "401 unauthorized", "403 forbidden", "access denied",
+		"access key id you provided does not exist", "signature we calculated does not match",
+		"invalidaccesskeyid", "signaturedoesnotmatch"} {
+		if strings.Contains(low, w) {
+			return true
+		}
+	}
+	return false
 }
 
 type limitedBuffer struct {

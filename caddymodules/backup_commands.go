@@ -37,12 +37,18 @@ func restoreCommand(cmd *cobra.Command) {
 	cmd.Flags().String("from", "", "the repository: a folder, sftp:user@host:/path, rest:URL or s3:URL")
 	cmd.Flags().String("password", "", "the repository's password (shown when it was set up)")
 	cmd.Flags().String("sftp-command", "", "the ssh command for an sftp: repository")
+	cmd.Flags().StringArray("env", nil, envFlagHelp)
 	cmd.Args = cobra.NoArgs
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		req := adminapi.RepositoryRequest{}
 		req.URL, _ = c.Flags().GetString("from")
 		req.Password, _ = c.Flags().GetString("password")
 		req.SFTPCommand, _ = c.Flags().GetString("sftp-command")
+		env, err := envFlags(c)
+		if err != nil {
+			return err
+		}
+		req.Env = env
 		if req.Password == "" {
 			req.Password = os.Getenv("STACKHUB_BACKUP_PASSWORD")
 		}
@@ -50,7 +56,7 @@ func restoreCommand(cmd *cobra.Command) {
 			return fmt.Errorf("give the repository with --from and its password with --password (or STACKHUB_BACKUP_PASSWORD)")
 		}
 		p := &adminapi.ProgressPrinter{W: c.OutOrStdout()}
-		_, err := adminClient(c).RestoreBox(req, p.Print)
+		_, err = adminClient(c).RestoreBox(req, p.Print)
 		return err
 	}
 }
@@ -58,24 +64,18 @@ func restoreCommand(cmd *cobra.Command) {
 func backupCommand(cmd *cobra.Command) {
 	addressFlag(cmd)
 	initCmd := &cobra.Command{
-		Use:   "init <repository> [--sftp-command CMD] [--password PW]",
+		Use:   "init <repository> [--sftp-command CMD] [--env KEY[=VALUE] …] [--password PW]",
 		Short: "Set up the backup repository (a new one gets a generated password, shown once)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			req := adminapi.RepositoryRequest{URL: args[0]}
 			req.SFTPCommand, _ = c.Flags().GetString("sftp-command")
 			req.Password, _ = c.Flags().GetString("password")
-			envs, _ := c.Flags().GetStringArray("env")
-			for _, e := range envs {
-				k, v, ok := strings.Cut(e, "=")
-				if !ok {
-					return fmt.Errorf("--env %q: write KEY=VALUE", e)
-				}
-				if req.Env == nil {
-					req.Env = map[string]string{}
-				}
-				req.Env[k] = v
+			env, err := envFlags(c)
+			if err != nil {
+				return err
 			}
+			req.Env = env
 			a, err := adminClient(c).SetRepository(req)
 			if err != nil {
 				return err
@@ -92,7 +92,7 @@ func backupCommand(cmd *cobra.Command) {
 	}
 	initCmd.Flags().String("sftp-command", "", "the ssh command for an sftp: repository, e.g. \"ssh -p 2222 -i KEY user@host -s sftp\"")
 	initCmd.Flags().String("password", "", "the password of an existing repository (default: a new one is generated)")
-	initCmd.Flags().StringArray("env", nil, "a variable restic needs, KEY=VALUE (e.g. AWS_ACCESS_KEY_ID for S3; repeatable)")
+	initCmd.Flags().StringArray("env", nil, envFlagHelp)
 	show := &cobra.Command{
 		Use:   "show",
 		Short: "Show where backups go",
@@ -107,6 +107,9 @@ func backupCommand(cmd *cobra.Command) {
 				return nil
 			}
 			fmt.Fprintf(c.OutOrStdout(), "Repository: %s\n", a.URL)
+			if len(a.Credentials) > 0 {
+				fmt.Fprintf(c.OutOrStdout(), "Credentials (kept sealed): %s\n", strings.Join(a.Credentials, ", "))
+			}
 			return nil
 		},
 	}
@@ -126,6 +129,34 @@ func backupCommand(cmd *cobra.Command) {
 		_, err := adminClient(c).BackupBox(p.Print)
 		return err
 	}
+}
+
+const envFlagHelp = "a credential restic needs, KEY=VALUE, or KEY alone to take its value from your environment " +
+	"(kept off the command line): AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for s3:, RESTIC_REST_USERNAME and " +
+	"RESTIC_REST_PASSWORD for a rest: server's basic auth; repeatable"
+
+// envFlags reads the --env flags: KEY=VALUE, or KEY whose value is taken
+// from this command's own environment, so that a secret need not be typed
+// on a command line.
+func envFlags(c *cobra.Command) (map[string]string, error) {
+	envs, _ := c.Flags().GetStringArray("env")
+	var out map[string]string
+	for _, e := range envs {
+		k, v, ok := strings.Cut(e, "=")
+		if !ok {
+			if v, ok = os.LookupEnv(k); !ok {
+				return nil, fmt.Errorf("--env %s: it is not set in your environment; write KEY=VALUE or export %s first", k, k)
+			}
+		}
+		if k == "" {
+			return nil, fmt.Errorf("--env %q: write KEY=VALUE or KEY", e)
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+	}
+	return out, nil
 }
 
 // addAppBackupCommands adds backup, backups, restore, clone and update to

@@ -110,7 +110,8 @@ func nodesCommand(cmd *cobra.Command) {
 func appsMoveCommand(printer func(*cobra.Command) func(appctl.Event)) *cobra.Command {
 	move := &cobra.Command{
 		Use:   "move <app> --node NAME | --constraint EXPR",
-		Short: "On a Docker Swarm, move an app to another node (its route follows)",
+		Short: "On a Docker Swarm, move an app to another node with its data (its route follows)",
+		Long:  "On a Docker Swarm, move an app to another node. An app with data (named volumes, files in its data folder) is stopped, backed up with restic on its node, restored on the target node, started there and checked; the old node's copy is deleted only then, and on failure the app runs again where it was with its data untouched. It needs a backup repository (`stackhub backup init`) that every node involved can reach (REST or S3 when another node than this one is involved). docs/SWARM.md describes it.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			var to swarm.Placement

@@ -1,54 +1,21 @@
 package caddymodules
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/stackhub/stackhub/internal/banner"
 )
 
-// Banner is what `stackhub up` prints once it runs: where the portal, the
-// apps, the admin endpoint and the data are, and, while no admin exists,
-// the first-run setup token (setupToken; empty once an admin exists). cmd
-// is the command as the user runs it (e.g. bin/stackhub), so the commands
-// shown work as printed.
+// Banner is what `stackhub up` prints once it runs (banner.Text), with
+// the setup token while no admin exists (setupToken; empty otherwise). cmd
+// is the command as the user runs it (e.g. bin/stackhub).
 func (u UpConfig) Banner(cmd, setupToken string) string {
-	port := ""
-	if u.HTTPSPort != 443 {
-		port = ":" + strconv.Itoa(u.HTTPSPort)
-	}
-	// The CLI's --address is needed only when the admin endpoint is not
-	// Caddy's default.
-	address := ""
-	if u.Admin != caddy.DefaultAdminListen {
-		address = " --address " + u.Admin
-	}
-	portal := "https://my." + u.Domain + port
-	var b strings.Builder
-	fmt.Fprintf(&b, `
-StackHub is running.
-  Portal:   %s/
-  Apps:     https://<app>.%s%s/
-  Admin:    %s   (the CLI's --address)
-  Data:     %s
-  Root CA:  %s
-            (certificates come from this local CA: trust it, or use curl --cacert)
-`, portal, u.Domain, port, u.Admin, u.Data, filepath.Join(u.Data, "caddy", "pki", "authorities", "local", "root.crt"))
-	if setupToken != "" {
-		fmt.Fprintf(&b, `
-First run: no admin yet. Open %s/setup and enter this setup token
-(it works until StackHub restarts):
-
-    %s
-
-or create the first admin here:  %s user add NAME --admin%s
-`, portal, setupToken, cmd, address)
-	}
-	fmt.Fprintf(&b, "\nInstall an app:  %s apps install whoami%s\n", cmd, address)
-	return b.String()
+	return banner.Text(banner.Site{
+		Domain: u.Domain, Data: u.Data, HTTPSPort: u.HTTPSPort,
+		Admin: u.Admin, AdminIsDefault: u.Admin == caddy.DefaultAdminListen,
+	}, cmd, setupToken)
 }
 
 // commandName is stackhub's command as the user ran it ("bin/stackhub"

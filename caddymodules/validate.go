@@ -1,10 +1,7 @@
 package caddymodules
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"sync/atomic"
@@ -14,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/stackhub/stackhub/declare"
 	"github.com/stackhub/stackhub/internal/adminapi"
 	"github.com/stackhub/stackhub/internal/platform"
 )
@@ -73,7 +71,7 @@ func (a *App) provisionForValidation(ctx caddy.Context, cfg platform.Config, v *
 		return err
 	}
 	err := a.checkWithRunning(v.admin, cfg.DataDir)
-	if !errors.Is(err, errNoRunningStackHub) {
+	if !errors.Is(err, adminapi.ErrNotChecked) {
 		if err != nil {
 			return err
 		}
@@ -97,49 +95,26 @@ func (a *App) provisionForValidation(ctx caddy.Context, cfg platform.Config, v *
 	return a.provisionDNS(ctx)
 }
 
-var errNoRunningStackHub = errors.New("no StackHub answers for this data folder")
-
 // checkWithRunning asks the StackHub at the admin endpoint to check the
-// declared apps. It returns errNoRunningStackHub when none answers for the
-// data folder (not running, another folder, or a StackHub without the
-// check), and the first mistake otherwise.
+// declared apps (adminapi.Client.CheckDeclared), and logs who checked them.
 func (a *App) checkWithRunning(admin, dataDir string) error {
-	body, err := json.Marshal(adminapi.DeclaredCheck{Data: dataDir, Apps: a.Apps})
-	if err != nil {
-		return err
-	}
-	resp, err := adminRequest(admin, http.MethodPost, "/stackhub/declared/check", bytes.NewReader(body))
-	if err != nil {
-		return errNoRunningStackHub
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	switch resp.StatusCode {
-	case http.StatusOK:
+	c := adminapi.Client{Do: func(method, uri string, body io.Reader) (*http.Response, error) {
+		return adminRequest(admin, method, uri, body)
+	}}
+	err := c.CheckDeclared(adminapi.DeclaredCheck{Data: dataDir, Apps: a.Apps})
+	switch {
+	case err == nil:
 		a.log.Info("the running StackHub checked the declared apps", zap.String("admin", admin), zap.Int("apps", len(a.Apps)))
-		return nil
-	case http.StatusUnprocessableEntity:
-		var e adminapi.APIError
-		if json.Unmarshal(answer, &e) == nil && e.Error != "" {
-			return errors.New(e.Error)
-		}
-		return fmt.Errorf("the running StackHub refused the declared apps: %s", answer)
+	case errors.Is(err, adminapi.ErrNotChecked):
+		a.log.Info("no StackHub checks the declared apps at the admin endpoint; checking them against the data folder",
+			zap.String("admin", admin), zap.Error(err))
 	}
-	a.log.Info("no StackHub checks the declared apps at the admin endpoint; checking them against the data folder",
-		zap.String("admin", admin), zap.Int("status", resp.StatusCode))
-	return errNoRunningStackHub
+	return err
 }
 
-// checkPlaceholders expands every declared value, so that a placeholder
-// that cannot be replaced ({file.…} not readable, unknown) fails here.
+// checkPlaceholders expands every declared value with Caddy's replacer, so
+// that a placeholder that cannot be replaced fails here.
 func (a *App) checkPlaceholders() error {
 	repl := caddy.NewReplacer()
-	for _, app := range a.Apps {
-		for k, v := range app.Set {
-			if _, err := repl.ReplaceOrErr(v, true, false); err != nil {
-				return app.Errorf("set %s: %v", k, err)
-			}
-		}
-	}
-	return nil
+	return declare.CheckValues(a.Apps, func(v string) (string, error) { return repl.ReplaceOrErr(v, true, false) })
 }

@@ -88,6 +88,35 @@ func (a App) Errorf(format string, args ...any) error {
 	return fmt.Errorf("%s: app %s: %w", a.Source(), a.Name, fmt.Errorf(format, args...))
 }
 
+// expandValue replaces the placeholders in the value v of key k with
+// expand (nil: v as written); the error names the declaration and the key.
+func (a App) expandValue(k, v string, expand func(string) (string, error)) (string, error) {
+	if expand == nil {
+		return v, nil
+	}
+	out, err := expand(v)
+	if err != nil {
+		return "", a.Errorf("set %s: %v", k, err)
+	}
+	return out, nil
+}
+
+// CheckValues expands every declared value with expand, so that a
+// placeholder that cannot be replaced ({file.…} not readable, unknown)
+// fails with the declaration's file and line, even where the rest of the
+// declarations are checked elsewhere (`stackhub validate` asking a running
+// StackHub, which does not expand them).
+func CheckValues(apps []App, expand func(string) (string, error)) error {
+	for _, a := range apps {
+		for k, v := range a.Set {
+			if _, err := a.expandValue(k, v, expand); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Lookup finds what a declaration names: a store app, or the admin's own
 // app on disk.
 type Lookup struct {
@@ -146,10 +175,8 @@ func (a App) desired(l Lookup) (appctl.Desired, error) {
 		if strings.Contains(v, "{env.") || strings.Contains(v, "{file.") {
 			secretKeys = append(secretKeys, k)
 		}
-		if l.Expand != nil {
-			if v, err = l.Expand(v); err != nil {
-				return appctl.Desired{}, a.Errorf("set %s: %v", k, err)
-			}
+		if v, err = a.expandValue(k, v, l.Expand); err != nil {
+			return appctl.Desired{}, err
 		}
 		values[k] = v
 	}

@@ -156,3 +156,20 @@ func TestConvergePlan(t *testing.T) {
 		}
 	}
 }
+
+// CheckValues fails on the first value whose placeholder cannot be
+// replaced, naming the declaration and the key, and passes the others.
+func TestCheckValuesNamesTheDeclaration(t *testing.T) {
+	bad := App{Name: "w", From: "builtin/whoami", File: "/etc/Caddyfile", Line: 7, Set: map[string]string{"K": "{file.missing}"}}
+	good := App{Name: "v", From: "builtin/whoami", Set: map[string]string{"USER": "{env.WHO}"}}
+	if err := CheckValues([]App{good}, lookup.Expand); err != nil {
+		t.Errorf("CheckValues of a good value: %v", err)
+	}
+	err := CheckValues([]App{good, bad}, lookup.Expand)
+	if err == nil || err.Error() != "/etc/Caddyfile:7: app w: set K: placeholder is empty" {
+		t.Errorf("CheckValues of an unreadable placeholder: %v", err)
+	}
+	if err := CheckValues([]App{bad}, nil); err != nil {
+		t.Errorf("CheckValues without an expander: %v", err)
+	}
+}

@@ -37,6 +37,9 @@ type AppCard struct {
 	Store     string         `json:"store,omitempty"`
 	Version   string         `json:"version,omitempty"`
 	Operation *OperationView `json:"operation,omitempty"`
+	// Nodes are the Swarm nodes the app runs on (only when StackHub runs
+	// its apps on a Swarm; nodes.go).
+	Nodes []string `json:"nodes,omitempty"`
 }
 
 // status sums an app up in one word, an operation in progress first.
@@ -113,6 +116,7 @@ func (p *Portal) cards(ctx context.Context, id auth.Identity) ([]AppCard, error)
 		return nil, err
 	}
 	ops := p.ops.views("", true)
+	on := p.runsOn(ctx)
 	out := []AppCard{}
 	seen := map[string]bool{}
 	for _, st := range list {
@@ -123,7 +127,9 @@ func (p *Portal) cards(ctx context.Context, id auth.Identity) ([]AppCard, error)
 			}
 		}
 		seen[st.ID] = true
-		out = append(out, p.card(st, ops))
+		card := p.card(st, ops)
+		card.Nodes = on[st.ID]
+		out = append(out, card)
 	}
 	if id.IsAdmin() {
 		for i, op := range ops {
@@ -179,6 +185,7 @@ func (p *Portal) appDetail(ctx context.Context, id string) (AppDetail, error) {
 	}
 	d := AppDetail{AppStatus: st, Operations: p.ops.views(id, false)}
 	d.Card = p.card(st, d.Operations)
+	d.Card.Nodes = p.runsOn(ctx)[id]
 	d.Events = p.appEvents(id)
 	if st.ApprovedHazards {
 		if h, err := stores.Hazards(p.source(st)); err == nil {

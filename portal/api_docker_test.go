@@ -86,16 +86,21 @@ services:
 }
 
 // newPlatformEnv is a portal on a real platform (kv, Docker, the test
-// store), with an admin signed in.
-func newPlatformEnv(t *testing.T, iconURL string) (*env, *platform.Platform, string) {
+// store), with an admin signed in; configure changes the platform's
+// config first.
+func newPlatformEnv(t *testing.T, iconURL string, configure ...func(*platform.Config)) (*env, *platform.Platform, string) {
 	t.Helper()
 	docker := dockertest.Client(t)
 	dockertest.TestImage(t, docker, "stackhub-testapp:dev")
 	inst := dockertest.Instance(t, docker)
-	plat, err := platform.Open(context.Background(), platform.Config{
+	cfg := platform.Config{
 		Domain: domain, DataDir: t.TempDir(), Instance: inst,
 		Stores: []platform.StoreConfig{{Name: "test", Location: testStore(t, iconURL)}},
-	}, nil)
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	plat, err := platform.Open(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

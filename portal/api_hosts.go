@@ -50,23 +50,27 @@ func covers(name, host string) bool {
 	return false
 }
 
+// certificateFor returns the certificate of certs that covers host and
+// lasts longest, or nil.
+func certificateFor(certs []Certificate, host string) *Certificate {
+	var best *Certificate
+	for i, c := range certs {
+		for _, n := range c.Names {
+			if covers(n, host) && (best == nil || c.NotAfter.After(best.NotAfter)) {
+				best = &certs[i]
+			}
+		}
+	}
+	return best
+}
+
 func (p *Portal) hosts() Hosts {
 	out := Hosts{Domain: p.cfg.Domain, Hosts: []HostView{}}
 	var certs []Certificate
 	if p.cfg.Certificates != nil {
 		certs = p.cfg.Certificates()
 	}
-	find := func(host string) *Certificate {
-		var best *Certificate
-		for i, c := range certs {
-			for _, n := range c.Names {
-				if covers(n, host) && (best == nil || c.NotAfter.After(best.NotAfter)) {
-					best = &certs[i]
-				}
-			}
-		}
-		return best
-	}
+	find := func(host string) *Certificate { return certificateFor(certs, host) }
 	out.Hosts = append(out.Hosts, HostView{Host: "my." + p.cfg.Domain, Certificate: find("my." + p.cfg.Domain)})
 	entries := p.cfg.Registry.Entries()
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Host < entries[j].Host })

@@ -47,6 +47,10 @@ func (p *Portal) v1Routes(a *fiber.App) {
 	adm.Get("/apps/:id/stats", pl, p.apiAppStats)
 	adm.Get("/apps/:id/history", pl, p.apiHistory)
 	adm.Get("/apps/:id/events", pl, p.apiEvents)
+	adm.Get("/apps/:id/domains", pl, p.apiDomains)
+	adm.Get("/apps/:id/domains/check", pl, p.apiCheckDomain)
+	adm.Post("/apps/:id/domains", pl, p.apiAddDomain)
+	adm.Delete("/apps/:id/domains/:name", pl, p.apiRemoveDomain)
 	adm.Post("/install", pl, p.apiInstall)
 	adm.Get("/operations", pl, p.apiOperations)
 	adm.Get("/operations/:op", pl, p.apiOperation)
@@ -61,6 +65,7 @@ func (p *Portal) v1Routes(a *fiber.App) {
 	adm.Post("/users/:name/password", p.apiSetPassword)
 	adm.Put("/settings/totp-required", p.apiTOTPRequired)
 	adm.Get("/hosts", p.apiHosts)
+	adm.Get("/nodes", pl, p.apiNodes)
 	p.apiRoutes(adm) // users, policy: the same handlers as /api
 }
 

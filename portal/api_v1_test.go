@@ -35,6 +35,10 @@ var v1Endpoints = []struct {
 	{"GET", "/api/v1/apps/vault/stats", true},
 	{"GET", "/api/v1/apps/vault/history", true},
 	{"GET", "/api/v1/apps/vault/events", true},
+	{"GET", "/api/v1/apps/vault/domains", true},
+	{"GET", "/api/v1/apps/vault/domains/check?name=photos.example.org", true},
+	{"POST", "/api/v1/apps/vault/domains", true},
+	{"DELETE", "/api/v1/apps/vault/domains/photos.example.org", true},
 	{"POST", "/api/v1/install", true},
 	{"GET", "/api/v1/operations", true},
 	{"GET", "/api/v1/operations/x", true},
@@ -55,6 +59,7 @@ var v1Endpoints = []struct {
 	{"POST", "/api/v1/users/ann/revoke", true},
 	{"PUT", "/api/v1/settings/totp-required", true},
 	{"GET", "/api/v1/hosts", true},
+	{"GET", "/api/v1/nodes", true},
 }
 
 func changes(method string) bool { return method != "GET" }
@@ -99,7 +104,7 @@ func TestAPIv1Refusals(t *testing.T) {
 
 	// Nor do the store and management pages show to a member, nor their
 	// controls on the home page.
-	for _, page := range []string{"/store", "/store/new", "/store/builtin/whoami", "/apps/vault", "/admin"} {
+	for _, page := range []string{"/store", "/store/new", "/store/builtin/whoami", "/apps/vault", "/admin", "/nodes"} {
 		if r := m.do("GET", page, nil); r.status != 403 {
 			t.Errorf("member on %s: %d", page, r.status)
 		}

@@ -18,6 +18,9 @@ var literalsAllowed = map[string]bool{
 	"my.": true, "tcp": true, "notes": true, "/srv/apps/notes": true, "compose.yaml": true,
 	"family-apps": true, "https://example.org/store.zip": true, "stackhub user add NAME --admin": true,
 	"&lt;app&gt;.": true,
+	// commands of the Nodes page
+	"stackhub nodes join-token": true, "stackhub nodes label NODE KEY=VALUE": true,
+	"stackhub apps move APP --node NAME": true, "docker swarm init": true,
 	// the example compose file of the own-app page
 	"services:&#10;  web:&#10;    image: nginx:alpine&#10;    ports: [&quot;80&quot;]": true,
 }

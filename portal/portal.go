@@ -239,6 +239,7 @@ func (p *Portal) routes() {
 	a.Get("/store/new", p.signedIn, p.admin, p.needPlatform, p.ownAppPage)
 	a.Get("/store/:store/:id", p.signedIn, p.admin, p.needPlatform, p.storeAppPage)
 	a.Get("/apps/:id", p.signedIn, p.admin, p.needPlatform, p.appPage)
+	a.Get("/nodes", p.signedIn, p.admin, p.needPlatform, p.nodesPage)
 	p.v1Routes(a)
 	api := a.Group("/api", p.signedIn, p.admin, p.csrf)
 	p.apiRoutes(api)

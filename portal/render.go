@@ -10,6 +10,7 @@ import (
 	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/i18n"
 	"github.com/stackhub/stackhub/stores"
+	"github.com/stackhub/stackhub/swarm"
 )
 
 // view is the data of every page.
@@ -51,6 +52,10 @@ type view struct {
 	Theme string
 	// Scripts are the scripts' texts in the page's language.
 	Scripts map[string]string
+	// OnSwarm shows the Nodes link; Nodes is the Nodes page's data
+	// (nodes.go).
+	OnSwarm bool
+	Nodes   swarm.NodeList
 }
 
 // storeQuery is the store page's filter.
@@ -84,6 +89,7 @@ func (p *Portal) render(c *fiber.Ctx, name string, v view) error {
 	if v.Domain == "" {
 		v.Domain = p.cfg.Domain
 	}
+	v.OnSwarm = p.onSwarm()
 	p.localize(c, &v)
 	var b strings.Builder
 	if err := pagesFor(v.Lang).ExecuteTemplate(&b, name, v); err != nil {

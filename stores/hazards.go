@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/stackhub/stackhub/internal/hostpath"
 )
 
 // Hazards lists the settings of a compose file that reach beyond the app:
@@ -160,7 +162,7 @@ func (c *checker) hostFile(at place, key, p, what string) {
 		return
 	}
 	abs := c.resolve(p)
-	if within(abs, c.appDir) {
+	if hostpath.Within(abs, c.appDir) {
 		return
 	}
 	c.add(at, "host-path", key+": "+abs, what+" outside the app's folder: the app would read "+abs+" from the host")
@@ -182,25 +184,20 @@ func (c *checker) bindHazard(src string, readOnly bool) (name, reason string) {
 	case abs == c.appDir, abs == path.Join(c.appDir, "source"), abs == path.Join(c.appDir, "compose.yaml"),
 		abs == path.Join(c.appDir, "source", "compose.yaml"), abs == path.Join(c.appDir, "source", ".env"):
 		return "app-files", "the app's own compose file (or its variables), which StackHub runs: the app could change what it is allowed to do"
-	case within(abs, c.appDir):
+	case hostpath.Within(abs, c.appDir):
 		return "", ""
 	}
 	for _, b := range benignReadOnly {
-		if within(abs, b) && readOnly {
+		if hostpath.Within(abs, b) && readOnly {
 			return "", ""
 		}
 	}
 	for _, sp := range systemPaths {
-		if within(abs, sp.path) {
+		if hostpath.Within(abs, sp.path) {
 			return "host-path", "a system folder of the host: " + sp.reason
 		}
 	}
 	return "host-path", "a host folder outside the app's folder"
-}
-
-// within reports whether p is dir or below it (both clean and absolute).
-func within(p, dir string) bool {
-	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 }
 
 // hazardsOfApp computes an app's hazards, returning a note when its compose

@@ -426,7 +426,8 @@ func installOnSwarm(t *testing.T, c *client.Client, inst, relayBin, node, labelK
 		t.Errorf("after a restart the route is %+v (%v), want %s", e2, ok, e.Upstream)
 	}
 
-	// Its data is in a volume on this node: a move is refused, and the
+	// Its data is in a volume on this node and no backup repository is
+	// configured: a move is refused, and the
 	// app goes on serving where it is.
 	if _, err := m.MoveNode(ctx, rec.ID, swarm.Placement{Node: node}, nil); !errors.Is(err, appctl.ErrMoveNeedsBackup) || !strings.Contains(err.Error(), "volume counter") {
 		t.Fatalf("move of an app with data: %v, want ErrMoveNeedsBackup naming its volume", err)

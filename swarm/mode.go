@@ -26,7 +26,7 @@ const (
 )
 
 // ErrNotSwarm says the engine is not a swarm manager.
-var ErrNotSwarm = errors.New("this Docker Engine is not a Swarm manager: `docker swarm init` makes it one (or run StackHub on a manager)")
+var ErrNotSwarm = errors.New("this box is not in a Swarm (its Docker Engine is not a Swarm manager): apps run on this machine only; `docker swarm init` makes it a Swarm manager, then `stackhub nodes join-token` adds machines")
 
 // Detect reads the engine's mode from GET /info.
 func Detect(ctx context.Context, docker client.APIClient) (Mode, error) {

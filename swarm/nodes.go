@@ -243,3 +243,33 @@ func JoinCommand(ctx context.Context, docker client.APIClient, role string) (str
 	}
 	return fmt.Sprintf("docker swarm join --token %s %s", token, addr), nil
 }
+
+// NodeList is the engine's mode, the swarm's nodes (none on a single
+// engine) and where each app runs: the answer of the admin API's
+// GET /stackhub/nodes and the portal's GET /api/v1/nodes, and what the
+// portal's Nodes page and "runs on" show.
+type NodeList struct {
+	Mode     Mode                `json:"mode"`
+	Nodes    []Node              `json:"nodes"`
+	AppNodes map[string][]string `json:"appNodes"`
+}
+
+// List reads the engine's mode and, on a manager, the nodes and the apps
+// on each, as Swarm knows them now.
+func List(ctx context.Context, docker client.APIClient) (NodeList, error) {
+	mode, err := Detect(ctx, docker)
+	if err != nil {
+		return NodeList{}, err
+	}
+	out := NodeList{Mode: mode, Nodes: []Node{}, AppNodes: map[string][]string{}}
+	if mode == Manager {
+		if out.Nodes, err = Nodes(ctx, docker); err != nil {
+			return NodeList{}, err
+		}
+		out.AppNodes = AppNodes(out.Nodes)
+	}
+	return out, nil
+}
+
+// MemoryGiB is the node's memory in GiB, as the Nodes page shows it.
+func (n Node) MemoryGiB() float64 { return float64(n.MemoryBytes) / (1 << 30) }

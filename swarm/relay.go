@@ -1,12 +1,7 @@
 package swarm
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +13,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+
+	"github.com/stackhub/stackhub/internal/scratchimage"
 )
 
 // The proxy on the manager's host cannot reach overlay addresses. Each
@@ -89,44 +86,11 @@ func dialRetry(ctx context.Context, d *net.Dialer, target string) (net.Conn, err
 }
 
 // BuildRelayImage builds the relay image from a static binary whose
-// arguments are `relay LISTEN TARGET` (StackHub itself, or swarm/relaybin) (FROM scratch: nothing is pulled), tagged
-// tag, unless an image of that binary exists already.
+// arguments are `relay LISTEN TARGET` (StackHub itself, or swarm/relaybin)
+// (FROM scratch: nothing is pulled), tagged tag, unless an image of that
+// binary exists already.
 func BuildRelayImage(ctx context.Context, docker client.APIClient, binary []byte, tag string) error {
-	sum := sha256.Sum256(binary)
-	digest := hex.EncodeToString(sum[:8])
-	if img, err := docker.ImageInspect(ctx, tag); err == nil && img.Config != nil && img.Config.Labels["dev.stackhub.relay"] == digest {
-		return nil
-	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	dockerfile := "FROM scratch\nCOPY relay /relay\nLABEL dev.stackhub.relay=" + digest + "\nENTRYPOINT [\"/relay\"]\n"
-	for _, f := range []struct {
-		name string
-		mode int64
-		body []byte
-	}{{"Dockerfile", 0o644, []byte(dockerfile)}, {"relay", 0o755, binary}} {
-		tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.body))})
-		tw.Write(f.body)
-	}
-	tw.Close()
-	res, err := docker.ImageBuild(ctx, &buf, client.ImageBuildOptions{Tags: []string{tag}, Remove: true, ForceRemove: true})
-	if err != nil {
-		return fmt.Errorf("build relay image: %w", err)
-	}
-	defer res.Body.Close()
-	dec := json.NewDecoder(res.Body)
-	for {
-		var msg struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&msg); err != nil {
-			break
-		}
-		if msg.Error != "" {
-			return fmt.Errorf("build relay image: %s", msg.Error)
-		}
-	}
-	return nil
+	return scratchimage.Build(ctx, docker, "relay", binary, tag)
 }
 
 // RelaySpec says which app a relay serves.

@@ -2,8 +2,10 @@ package main
 
 import (
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
-	"net"
+	"io"
+	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
@@ -12,59 +14,8 @@ import (
 	"testing"
 	"time"
 
-	mdns "github.com/miekg/dns"
+	"github.com/stackhub/stackhub/internal/domains/stubdns"
 )
-
-// stubDNS serves the given records (name → "CNAME target" or an IPv4
-// address) over UDP and TCP on loopback and returns its address: the
-// public DNS as StackHub's domain check sees it.
-func stubDNS(t *testing.T, records map[string]string) string {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler := mdns.HandlerFunc(func(w mdns.ResponseWriter, r *mdns.Msg) {
-		m := new(mdns.Msg)
-		m.SetReply(r)
-		m.Authoritative = true
-		for _, q := range r.Question {
-			name := q.Name
-			for range 5 {
-				v, ok := records[strings.TrimSuffix(strings.ToLower(name), ".")]
-				if !ok {
-					if len(m.Answer) == 0 {
-						m.Rcode = mdns.RcodeNameError
-					}
-					break
-				}
-				hdr := mdns.RR_Header{Name: name, Class: mdns.ClassINET, Ttl: 60}
-				if target, ok := strings.CutPrefix(v, "CNAME "); ok {
-					hdr.Rrtype = mdns.TypeCNAME
-					m.Answer = append(m.Answer, &mdns.CNAME{Hdr: hdr, Target: mdns.Fqdn(target)})
-					name = mdns.Fqdn(target)
-					continue
-				}
-				if q.Qtype == mdns.TypeA {
-					hdr.Rrtype = mdns.TypeA
-					m.Answer = append(m.Answer, &mdns.A{Hdr: hdr, A: net.ParseIP(v)})
-				}
-				break
-			}
-		}
-		w.WriteMsg(m)
-	})
-	udp := &mdns.Server{PacketConn: pc, Handler: handler}
-	tcp := &mdns.Server{Listener: ln, Handler: handler}
-	go udp.ActivateAndServe()
-	go tcp.ActivateAndServe()
-	t.Cleanup(func() { udp.Shutdown(); tcp.Shutdown() })
-	return pc.LocalAddr().String()
-}
 
 // TestCustomDomains gives an app names of the user's own: a name whose DNS
 // does not point at the box is refused with the record to create; a CNAME
@@ -75,7 +26,7 @@ func stubDNS(t *testing.T, records map[string]string) string {
 func TestCustomDomains(t *testing.T) {
 	in := newInstance(t, "apps.example.com")
 	dir, apiCA, rootPEM := pebble(t, in.httpPort, in.httpsPort, loopbackResolver(t))
-	resolver := stubDNS(t, map[string]string{
+	resolver := stubdns.Serve(t, map[string]string{
 		"alpha.apps.example.com": "127.0.0.1",
 		"photos.example.org":     "CNAME alpha.apps.example.com",
 		"example.net":            "127.0.0.1",
@@ -163,16 +114,10 @@ https:// {
 		t.Errorf("a refused name got a certificate")
 	}
 
-	// A CNAME alias and an apex redirect alias.
+	// A CNAME alias (the apex redirect alias comes through the portal's
+	// API below).
 	if out := in.mustCLI("apps", "domain", "add", "alpha", "photos.example.org"); !strings.Contains(out, "points at this StackHub") || !strings.Contains(out, "CNAME alpha.apps.example.com") {
 		t.Errorf("adding photos.example.org:\n%s", out)
-	}
-	if out := in.mustCLI("apps", "domain", "add", "alpha", "example.net", "--redirect"); !strings.Contains(out, "example.net. A 127.0.0.1") {
-		t.Errorf("adding the apex example.net does not ask for an A record:\n%s", out)
-	}
-	list := in.mustCLI("apps", "domain", "list", "alpha")
-	if !regexp.MustCompile(`photos\.example\.org\s+serves the app`).MatchString(list) || !regexp.MustCompile(`example\.net\s+redirects`).MatchString(list) {
-		t.Errorf("apps domain list:\n%s", list)
 	}
 
 	// The alias gets its own certificate by HTTP-01, and the gate applies
@@ -220,6 +165,40 @@ https:// {
 	b.open("root", "root-password-1", "", alias)
 	if a := b.get(alias); a.status != 200 || !strings.HasPrefix(a.body, "hello from alpha") {
 		t.Fatalf("alias after sign-in: %d %q", a.status, a.body)
+	}
+	// The apex redirect alias through the portal's API (the same flow as
+	// the CLI): a name pointing elsewhere is refused with the record to
+	// create, the apex is asked for an A record.
+	portalAPI := func(method, path, body string) answer {
+		t.Helper()
+		me := b.get(in.portal("/api/v1/me"))
+		var s struct{ CSRF string }
+		if err := json.Unmarshal([]byte(me.body), &s); err != nil || s.CSRF == "" {
+			t.Fatalf("/api/v1/me: %d %s", me.status, me.body)
+		}
+		req, err := http.NewRequest(method, in.portal(path), strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", s.CSRF)
+		resp, err := bc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		rb, _ := io.ReadAll(resp.Body)
+		return answer{status: resp.StatusCode, body: string(rb), header: resp.Header}
+	}
+	if a := portalAPI("POST", "/api/v1/apps/alpha/domains", `{"name":"wrong.example.org"}`); a.status != 422 || !strings.Contains(a.body, `"record":"wrong.example.org. CNAME alpha.apps.example.com."`) || !strings.Contains(a.body, "203.0.113.7") {
+		t.Errorf("adding wrong.example.org through /api/v1: %d %s", a.status, a.body)
+	}
+	if a := portalAPI("POST", "/api/v1/apps/alpha/domains", `{"name":"example.net","redirect":true}`); a.status != 201 || !strings.Contains(a.body, `"record":"example.net. A 127.0.0.1"`) || !strings.Contains(a.body, `"kind":"redirect"`) {
+		t.Errorf("adding the apex example.net through /api/v1: %d %s", a.status, a.body)
+	}
+	list := in.mustCLI("apps", "domain", "list", "alpha")
+	if !regexp.MustCompile(`photos\.example\.org\s+serves the app`).MatchString(list) || !regexp.MustCompile(`example\.net\s+redirects`).MatchString(list) || strings.Contains(list, "wrong.example.org") {
+		t.Errorf("apps domain list:\n%s", list)
 	}
 	aliasURL, _ := url.Parse(alias)
 	mainURL, _ := url.Parse(in.url("alpha", "/"))

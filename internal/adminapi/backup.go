@@ -2,7 +2,7 @@ package adminapi
 
 // Backups, restores, clones and updates of apps, and the backup repository:
 //
-//	GET    /stackhub/backup/repository            the repository (no password)
+//	GET    /stackhub/backup/repository            the repository (no password; credentials named, not shown)
 //	POST   /stackhub/backup/repository            set it up (RepositoryRequest) → RepositoryAnswer, password shown once
 //	POST   /stackhub/apps/{id}/backup             back up now → events
 //	GET    /stackhub/apps/{id}/backups            the app's snapshots
@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 
 	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/backup"
@@ -38,12 +39,26 @@ type RepositoryRequest struct {
 }
 
 // RepositoryAnswer describes the repository; Password is only in the
-// answer to its setup, once.
+// answer to its setup, once. URL is shown without its password, and
+// Credentials names the variables kept sealed (AWS_ACCESS_KEY_ID, …),
+// never their values.
 type RepositoryAnswer struct {
-	URL         string `json:"url"`
-	SFTPCommand string `json:"sftp_command,omitempty"`
-	Password    string `json:"password,omitempty"`
-	Configured  bool   `json:"configured"`
+	URL         string   `json:"url"`
+	Kind        string   `json:"kind,omitempty"`
+	SFTPCommand string   `json:"sftp_command,omitempty"`
+	Credentials []string `json:"credentials,omitempty"`
+	Password    string   `json:"password,omitempty"`
+	Configured  bool     `json:"configured"`
+}
+
+// repositoryAnswer describes repo without its secrets.
+func repositoryAnswer(repo backup.Repo) RepositoryAnswer {
+	a := RepositoryAnswer{URL: repo.Redacted(), Kind: repo.Kind(), SFTPCommand: repo.SFTPCommand, Configured: true}
+	for k := range repo.Env {
+		a.Credentials = append(a.Credentials, k)
+	}
+	sort.Strings(a.Credentials)
+	return a
 }
 
 // RestoreRequest names the snapshot to restore; empty: the latest.
@@ -200,7 +215,7 @@ func (s *server) repository(w http.ResponseWriter, r *http.Request, p *platform.
 			writeError(w, 500, err)
 			return
 		}
-		writeJSON(w, RepositoryAnswer{URL: repo.URL, SFTPCommand: repo.SFTPCommand, Configured: true})
+		writeJSON(w, repositoryAnswer(repo))
 	case http.MethodPost:
 		var req RepositoryRequest
 		if !decodeOptional(w, r, &req) {
@@ -212,7 +227,7 @@ func (s *server) repository(w http.ResponseWriter, r *http.Request, p *platform.
 			writeError(w, backupStatus(err), err)
 			return
 		}
-		ans := RepositoryAnswer{URL: req.URL, SFTPCommand: req.SFTPCommand, Configured: true}
+		ans := repositoryAnswer(repo)
 		if req.Password == "" {
 			ans.Password = pw // generated: shown this once
 		}

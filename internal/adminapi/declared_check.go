@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -40,4 +41,22 @@ func (s *server) checkDeclared(w http.ResponseWriter, r *http.Request, p *platfo
 	writeJSON(w, struct {
 		OK bool `json:"ok"`
 	}{true})
+}
+
+// ErrNotChecked is CheckDeclared's answer when no StackHub checked the
+// declarations for the data folder: none answers at the admin endpoint, it
+// serves another data folder, or it is a StackHub without the check.
+var ErrNotChecked = errors.New("no StackHub answers for this data folder")
+
+// CheckDeclared asks the running StackHub to check the declared apps
+// (POST /stackhub/declared/check). It returns nil when they would load,
+// the first mistake when not, and an error wrapping ErrNotChecked when no
+// StackHub checked them (then the caller checks them itself).
+func (c Client) CheckDeclared(req DeclaredCheck) error {
+	err := c.call(http.MethodPost, "/stackhub/declared/check", req, nil)
+	var refused *OperationError
+	if err == nil || errors.As(err, &refused) && refused.Status == http.StatusUnprocessableEntity {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrNotChecked, err)
 }

@@ -57,32 +57,14 @@ func (s *server) domains(w http.ResponseWriter, r *http.Request, p *platform.Pla
 			writeError(w, 400, fmt.Errorf("read domain request: %w", err))
 			return
 		}
-		name, err := appctl.NormalizeDomain(req.Name)
-		if err != nil {
-			writeError(w, 400, err)
+		rec, check, err := p.AddDomain(r.Context(), id, appctl.Domain{Name: req.Name, Redirect: req.Redirect}, req.Force)
+		var refused *domains.RefusedError
+		if errors.As(err, &refused) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			json.NewEncoder(w).Encode(DomainRefusedError{Error: refused.Error(), Check: &refused.Check})
 			return
 		}
-		st, err := p.Apps.Status(r.Context(), id)
-		if err != nil {
-			writeError(w, statusOf(err), err)
-			return
-		}
-		if st.Managed != "" {
-			writeError(w, http.StatusConflict, fmt.Errorf("%w: app %s is declared in the config (%s): add `domain %s` to its block there and run `stackhub reload`", appctl.ErrManaged, id, st.Managed, name))
-			return
-		}
-		var check *domains.Result
-		if !req.Force {
-			res := domains.Check(r.Context(), domains.Resolver(p.Config.Resolver), name, st.Host, p.Config.Domain)
-			check = &res
-			if !res.OK {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusUnprocessableEntity)
-				json.NewEncoder(w).Encode(DomainRefusedError{Error: res.Explain(), Check: check})
-				return
-			}
-		}
-		rec, err := p.Apps.AddDomain(id, appctl.Domain{Name: name, Redirect: req.Redirect})
 		if err != nil {
 			writeError(w, statusOf(err), err)
 			return

@@ -23,13 +23,9 @@ import (
 //
 // On an engine that is not a swarm manager, all but the list answer 409.
 
-// NodeList is the answer to GET /stackhub/nodes: what the portal's Nodes
-// page shows, and where each app runs (AppNodes).
-type NodeList struct {
-	Mode     swarm.Mode          `json:"mode"`
-	Nodes    []swarm.Node        `json:"nodes"`
-	AppNodes map[string][]string `json:"appNodes"`
-}
+// NodeList is the answer to GET /stackhub/nodes (swarm.List, also the
+// portal's GET /api/v1/nodes).
+type NodeList = swarm.NodeList
 
 // JoinCommand is the answer to GET /stackhub/nodes/join-token.
 type JoinCommand struct {
@@ -62,18 +58,10 @@ func (s *server) nodes(w http.ResponseWriter, r *http.Request, p *platform.Platf
 	}
 	switch {
 	case len(parts) == 1 && r.Method == http.MethodGet:
-		mode, err := swarm.Detect(ctx, docker)
+		out, err := swarm.List(ctx, docker)
 		if err != nil {
 			fail(err)
 			return
-		}
-		out := NodeList{Mode: mode, Nodes: []swarm.Node{}, AppNodes: map[string][]string{}}
-		if mode == swarm.Manager {
-			if out.Nodes, err = swarm.Nodes(ctx, docker); err != nil {
-				fail(err)
-				return
-			}
-			out.AppNodes = swarm.AppNodes(out.Nodes)
 		}
 		writeJSON(w, out)
 	case len(parts) == 2 && parts[1] == "join-token" && r.Method == http.MethodGet:

@@ -4,14 +4,8 @@
 package dockertest
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +16,8 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/stackhub/stackhub/internal/scratchimage"
 )
 
 // Label marks every Docker object a test creates; Cleanup removes by it.
@@ -92,7 +88,7 @@ var (
 )
 
 // TestImage builds internal/testapp as a static binary, copies it into a
-// FROM scratch image tagged tag (through the engine's build API), and
+// FROM scratch image tagged tag (internal/scratchimage), and
 // returns the tag. A second call with the same tag in the same process
 // reuses the image; images are kept across runs (the tag is local) and
 // rebuilt when the binary changes.
@@ -116,46 +112,10 @@ func TestImage(t testing.TB, c *client.Client, tag string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(data)
-	digest := hex.EncodeToString(sum[:8])
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if img, err := c.ImageInspect(ctx, tag); err == nil && img.Config != nil && img.Config.Labels["dev.stackhub.testapp"] == digest {
-		builtImage[tag] = true
-		return tag
-	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	dockerfile := "FROM scratch\nCOPY testapp /testapp\nLABEL dev.stackhub.testapp=" + digest + "\nENTRYPOINT [\"/testapp\"]\n"
-	for _, f := range []struct {
-		name string
-		mode int64
-		body []byte
-	}{{"Dockerfile", 0o644, []byte(dockerfile)}, {"testapp", 0o755, data}} {
-		tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.body))})
-		tw.Write(f.body)
-	}
-	tw.Close()
-	res, err := c.ImageBuild(ctx, &buf, client.ImageBuildOptions{Tags: []string{tag}, Remove: true, ForceRemove: true})
-	if err != nil {
-		t.Fatalf("build test image: %v", err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var msg struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&msg); err != nil {
-			break
-		}
-		if msg.Error != "" {
-			t.Fatalf("build test image: %s", msg.Error)
-		}
-	}
-	if _, err := c.ImageInspect(ctx, tag); err != nil {
-		t.Fatalf("test image %s missing after build: %v\n%s", tag, err, out)
+	if err := scratchimage.Build(ctx, c, "testapp", data, tag); err != nil {
+		t.Fatalf("test image: %v", err)
 	}
 	builtImage[tag] = true
 	return tag

@@ -136,3 +136,11 @@ func Check(ctx context.Context, r *net.Resolver, name, appHost, baseDomain strin
 	}
 	return res
 }
+
+// RefusedError is a name the check refused: Check says what the name
+// resolves to now and which record to create.
+type RefusedError struct {
+	Check Result
+}
+
+func (e *RefusedError) Error() string { return e.Check.Explain() }

@@ -141,7 +141,7 @@ func (p *Platform) RestoreBox(ctx context.Context, repo backup.Repo, progress fu
 		return res, fmt.Errorf("restore the box: %w", err)
 	}
 	if len(snaps) == 0 {
-		return res, fmt.Errorf("restore the box: %w: %s holds no whole-box backup (`stackhub backup` makes one)", backup.ErrNoSnapshot, repo.URL)
+		return res, fmt.Errorf("restore the box: %w: %s holds no whole-box backup (`stackhub backup` makes one)", backup.ErrNoSnapshot, repo.Redacted())
 	}
 	snap := snaps[len(snaps)-1]
 	res.Snapshot = snap.ID
