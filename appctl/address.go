@@ -20,7 +20,7 @@ func (m *Manager) Move(ctx context.Context, id, sub string, progress func(Event)
 		return fmt.Errorf("move %s: %w", id, err)
 	}
 	if rec.State != StateInstalled {
-		return fmt.Errorf("move %s: app is %s, not installed", id, rec.State)
+		return fmt.Errorf("move %s: %w", id, errorf(nil, "app {{.App}} is {{.State}}, not installed", "App", id, "State", rec.State))
 	}
 	if err := RefuseManaged(rec, "change its subdomain"); err != nil {
 		return fmt.Errorf("move %s: %w", id, err)
@@ -30,7 +30,7 @@ func (m *Manager) Move(ctx context.Context, id, sub string, progress func(Event)
 	}
 	host := strings.ToLower(strings.TrimSpace(sub)) + "." + m.cfg.Domain
 	if host == rec.Host {
-		progress(Event{Phase: PhaseDone, Status: "unchanged", URL: rec.URL, Message: rec.Name + " is already at " + rec.URL})
+		progress(say(Event{Phase: PhaseDone, Status: "unchanged", URL: rec.URL}, "{{.Name}} is already at {{.URL}}", "Name", rec.Name, "URL", rec.URL))
 		return nil
 	}
 	old := rec
@@ -50,7 +50,7 @@ func (m *Manager) Move(ctx context.Context, id, sub string, progress func(Event)
 			e.Host = rec.Host
 			m.reg.Put(e)
 		}
-		progress(Event{Phase: PhaseDone, Status: "moved", URL: rec.URL, Message: rec.Name + " will answer at " + rec.URL + " when started"})
+		progress(say(Event{Phase: PhaseDone, Status: "moved", URL: rec.URL}, "{{.Name}} will answer at {{.URL}} when started", "Name", rec.Name, "URL", rec.URL))
 		return nil
 	}
 	if err := m.converge(ctx, &rec, p, progress); err != nil {
@@ -62,6 +62,6 @@ func (m *Manager) Move(ctx context.Context, id, sub string, progress func(Event)
 		}
 		return fmt.Errorf("move %s (it stays at %s): %w", id, old.URL, err)
 	}
-	progress(Event{Phase: PhaseDone, Status: "moved", URL: rec.URL, Message: rec.Name + " now answers at " + rec.URL})
+	progress(say(Event{Phase: PhaseDone, Status: "moved", URL: rec.URL}, "{{.Name}} now answers at {{.URL}}", "Name", rec.Name, "URL", rec.URL))
 	return nil
 }

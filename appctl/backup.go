@@ -160,7 +160,7 @@ func (m *Manager) Backup(ctx context.Context, id, reason string, progress func(E
 		return BackupResult{}, fmt.Errorf("back up %s: %w", id, err)
 	}
 	if rec.State != StateInstalled {
-		return BackupResult{}, fmt.Errorf("back up %s: the app is %s, not installed", id, rec.State)
+		return BackupResult{}, fmt.Errorf("back up %s: %w", id, errorf(nil, "the app is {{.State}}, not installed", "State", rec.State))
 	}
 	if reason == "" {
 		reason = "manual"
@@ -170,8 +170,8 @@ func (m *Manager) Backup(ctx context.Context, id, reason string, progress func(E
 	if err != nil {
 		return res, fmt.Errorf("back up %s: %w", id, err)
 	}
-	progress(Event{Phase: PhaseDone, Status: "backed up", Resource: res.Snapshot,
-		Message: fmt.Sprintf("snapshot %s: %d files, %d bytes added", short(res.Snapshot), res.Summary.TotalFilesProcessed, res.Summary.DataAdded)})
+	progress(say(Event{Phase: PhaseDone, Status: "backed up", Resource: res.Snapshot},
+		"snapshot {{.Snapshot}}: {{.Files}} files, {{.Bytes}} bytes added", "Snapshot", short(res.Snapshot), "Files", res.Summary.TotalFilesProcessed, "Bytes", res.Summary.DataAdded))
 	return res, nil
 }
 
@@ -272,7 +272,7 @@ func (m *Manager) restartAfterBackup(ctx context.Context, rec *Record, progress 
 	}
 	if err != nil {
 		m.log.Error("start the app again after its backup")
-		progress(Event{Phase: PhaseError, Status: "the app did not start again after its backup", Message: err.Error()})
+		progress(sayError(Event{Phase: PhaseError, Status: "the app did not start again after its backup"}, err))
 	}
 }
 

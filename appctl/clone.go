@@ -84,7 +84,7 @@ func (m *Manager) Clone(ctx context.Context, id, newID string, opts CloneOptions
 	if err != nil {
 		return Record{}, fmt.Errorf("clone %s: %w", id, err)
 	}
-	progress(Event{Phase: PhaseDone, Status: "cloned", URL: rec.URL, Message: fmt.Sprintf("%s is a copy of %s at %s", newID, id, rec.URL)})
+	progress(say(Event{Phase: PhaseDone, Status: "cloned", URL: rec.URL}, "{{.App}} is a copy of {{.From}} at {{.URL}}", "App", newID, "From", id, "URL", rec.URL))
 	return rec, nil
 }
 
@@ -177,7 +177,7 @@ func (m *Manager) RestoreApp(ctx context.Context, id, snap string, progress func
 		rec.Running = false
 		m.db.Put(recordKey(id), rec)
 	}
-	progress(Event{Phase: PhaseDone, Status: "restored", URL: rec.URL, Message: fmt.Sprintf("%s restored at %s from snapshot %s", id, rec.URL, short(s.ID))})
+	progress(say(Event{Phase: PhaseDone, Status: "restored", URL: rec.URL}, "{{.App}} restored at {{.URL}} from snapshot {{.Snapshot}}", "App", id, "URL", rec.URL, "Snapshot", short(s.ID)))
 	return rec, nil
 }
 

@@ -318,7 +318,7 @@ func (m *Manager) ApplyDeclared(ctx context.Context, d Desired, progress func(Ev
 		}
 		return Record{}, fmt.Errorf("update %s: %w", id, err)
 	}
-	progress(Event{Phase: PhaseDone, Status: "updated", URL: rec.URL, Message: fmt.Sprintf("%s is as declared at %s", rec.Name, rec.URL)})
+	progress(say(Event{Phase: PhaseDone, Status: "updated", URL: rec.URL}, "{{.Name}} is as declared at {{.URL}}", "Name", rec.Name, "URL", rec.URL))
 	return rec, nil
 }
 

@@ -19,6 +19,8 @@ import (
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/docker/compose/v5/pkg/compose"
 	"github.com/moby/moby/client"
+
+	"github.com/stackhub/stackhub/internal/i18n"
 )
 
 // composeVersion is written into the com.docker.compose.version label. A
@@ -109,8 +111,12 @@ type DockerUnreachableError struct {
 	Err  error
 }
 
-func (e *DockerUnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the Docker Engine at %s: %v; start Docker (e.g. `systemctl start docker`), or set `docker_host` in the stackhub block of your Caddyfile (or DOCKER_HOST) to where it listens", e.Host, e.Err)
+func (e *DockerUnreachableError) Error() string { return e.Message().English() }
+
+// Message is the error as a catalog message, for the portal.
+func (e *DockerUnreachableError) Message() i18n.Msg {
+	return i18n.M("cannot reach the Docker Engine at {{.Host}}: {{.Err}}; start Docker (e.g. `systemctl start docker`), or set `docker_host` in the stackhub block of your Caddyfile (or DOCKER_HOST) to where it listens",
+		"Host", e.Host, "Err", e.Err)
 }
 
 func (e *DockerUnreachableError) Unwrap() error { return e.Err }

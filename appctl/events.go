@@ -11,6 +11,7 @@ import (
 	"github.com/moby/moby/client"
 	"go.uber.org/zap"
 
+	"github.com/stackhub/stackhub/internal/i18n"
 	"github.com/stackhub/stackhub/internal/kv"
 )
 
@@ -20,6 +21,10 @@ type AppEvent struct {
 	Time   time.Time `json:"time"`
 	Kind   string    `json:"kind"`
 	Detail string    `json:"detail,omitempty"`
+	// MsgID and Args are Detail as a catalog message (see Event.MsgID),
+	// for the portal to show it in the page's language.
+	MsgID string            `json:"msg_id,omitempty"`
+	Args  map[string]string `json:"args,omitempty"`
 }
 
 // The kinds of app events.
@@ -56,7 +61,18 @@ func (m *Manager) Events(id string) ([]AppEvent, error) {
 // event records that kind happened to id. Losing an event must not fail
 // the operation that caused it, so errors are only logged.
 func (m *Manager) event(id, kind, detail string) {
-	e := AppEvent{Time: time.Now().UTC(), Kind: kind, Detail: detail}
+	m.recordEvent(id, AppEvent{Time: time.Now().UTC(), Kind: kind, Detail: detail})
+}
+
+// eventSay records that kind happened to id, its detail the catalog
+// message msgID with its args (name/value pairs, see i18n.M).
+func (m *Manager) eventSay(id, kind, msgID string, kv ...any) {
+	msg := i18n.M(msgID, kv...)
+	m.recordEvent(id, AppEvent{Time: time.Now().UTC(), Kind: kind, Detail: msg.English(), MsgID: msg.ID, Args: msg.Args})
+}
+
+func (m *Manager) recordEvent(id string, e AppEvent) {
+	kind := e.Kind
 	err := m.db.Update(func(t *kv.Txn) error {
 		var list []AppEvent
 		if err := t.Get(eventsKey(id), &list); err != nil && !errors.Is(err, kv.ErrNotFound) {
@@ -104,17 +120,17 @@ func (m *Manager) eventOnDone(id string, e Event) {
 		return
 	}
 	if kind, ok := doneKinds[e.Status]; ok {
-		m.event(id, kind, e.Message)
+		m.recordEvent(id, AppEvent{Time: time.Now().UTC(), Kind: kind, Detail: e.Message, MsgID: e.MsgID, Args: e.Args})
 	}
 }
 
 // eventOnBackup records a backup's outcome.
 func (m *Manager) eventOnBackup(id, reason, snapshot string, err error) {
 	if err != nil {
-		m.event(id, EventBackupFail, fmt.Sprintf("%s backup: %v", reason, err))
+		m.eventSay(id, EventBackupFail, "{{.Reason}} backup: {{.Err}}", "Reason", reason, "Err", err)
 		return
 	}
-	m.event(id, EventBackupOK, fmt.Sprintf("%s backup, snapshot %s", reason, short(snapshot)))
+	m.eventSay(id, EventBackupOK, "{{.Reason}} backup, snapshot {{.Snapshot}}", "Reason", reason, "Snapshot", short(snapshot))
 }
 
 // crashes remembers, per manager and app, a crash that Docker's restart
@@ -141,7 +157,7 @@ func (m *Manager) onCrashEvent(ctx context.Context, action, container string, at
 	case "die", "health_status: unhealthy":
 	case "start", "health_status: healthy":
 		if s, ok := crashes.LoadAndDelete(key); ok {
-			m.event(id, EventRecovered, fmt.Sprintf("service %s runs again (Docker restarted it)", s))
+			m.eventSay(id, EventRecovered, "service {{.Service}} runs again (Docker restarted it)", "Service", s)
 		}
 		return
 	default:
@@ -160,7 +176,7 @@ func (m *Manager) onCrashEvent(ctx context.Context, action, container string, at
 	if action != "die" {
 		unlock()
 		crashes.Store(key, svc)
-		m.event(id, EventCrashed, fmt.Sprintf("service %s became unhealthy", svc))
+		m.eventSay(id, EventCrashed, "service {{.Service}} became unhealthy", "Service", svc)
 		return
 	}
 	res, err := m.engine.Docker().ContainerInspect(ctx, container, client.ContainerInspectOptions{})
@@ -182,7 +198,7 @@ func (m *Manager) onCrashEvent(ctx context.Context, action, container string, at
 	if !keepRunning && st.ExitCode == 0 {
 		return
 	}
-	m.event(id, EventCrashed, fmt.Sprintf("service %s stopped unexpectedly (exit code %d)", svc, st.ExitCode))
+	m.eventSay(id, EventCrashed, "service {{.Service}} stopped unexpectedly (exit code {{.Code}})", "Service", svc, "Code", st.ExitCode)
 	switch {
 	case st.Restarting:
 		crashes.Store(key, svc)
@@ -205,9 +221,9 @@ func (m *Manager) recoverCrash(ctx context.Context, id, svc string) {
 	}
 	for _, c := range cs {
 		if c.Service == svc && c.State == "running" {
-			m.event(id, EventRecovered, fmt.Sprintf("StackHub started service %s again", svc))
+			m.eventSay(id, EventRecovered, "StackHub started service {{.Service}} again", "Service", svc)
 			return
 		}
 	}
-	m.event(id, EventCrashed, fmt.Sprintf("StackHub could not start service %s again: `stackhub apps logs %s` shows why", svc, id))
+	m.eventSay(id, EventCrashed, "StackHub could not start service {{.Service}} again: `stackhub apps logs {{.App}}` shows why", "Service", svc, "App", id)
 }

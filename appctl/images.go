@@ -8,6 +8,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/client"
+
+	"github.com/stackhub/stackhub/internal/i18n"
 )
 
 // ImageMissingError says an app's image is not on this machine and could
@@ -17,8 +19,12 @@ type ImageMissingError struct {
 	Reason string
 }
 
-func (e *ImageMissingError) Error() string {
-	return fmt.Sprintf("image %s is not on this machine and cannot be pulled (%s): check that this machine reaches the image's registry, or load the image by hand (`docker load -i FILE`) and install again", e.Image, e.Reason)
+func (e *ImageMissingError) Error() string { return e.Message().English() }
+
+// Message is the error as a catalog message, for the portal.
+func (e *ImageMissingError) Message() i18n.Msg {
+	return i18n.M("image {{.Image}} is not on this machine and cannot be pulled ({{.Reason}}): check that this machine reaches the image's registry, or load the image by hand (`docker load -i FILE`) and install again",
+		"Image", e.Image, "Reason", e.Reason)
 }
 
 // ensureImages makes sure every image of p is on the engine, pulling what

@@ -22,6 +22,7 @@ import (
 	"github.com/moby/moby/client"
 	"go.uber.org/zap"
 
+	"github.com/stackhub/stackhub/internal/i18n"
 	"github.com/stackhub/stackhub/internal/kv"
 	"github.com/stackhub/stackhub/internal/registry"
 	"github.com/stackhub/stackhub/stores"
@@ -254,14 +255,14 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 		return Record{}, fmt.Errorf("install %s: %w: %s", app.ID, ErrInvalid, app.Unavailable)
 	}
 	if !stores.ValidID(app.ID) {
-		return Record{}, fmt.Errorf("install %s: %w: the app id must be a DNS label (lower case letters, digits, '-')", app.ID, ErrInvalid)
+		return Record{}, fmt.Errorf("install %s: %w", app.ID, errorf(ErrInvalid, "invalid app: the app id must be a DNS label (lower case letters, digits, '-')"))
 	}
 	sub := app.ID
 	if opts.Subdomain != "" {
 		sub = strings.ToLower(opts.Subdomain)
 	}
 	if !stores.ValidID(sub) || reservedLabels[sub] {
-		return Record{}, fmt.Errorf("install %s: %w: subdomain %q is reserved or not a DNS label; choose another with --subdomain", app.ID, ErrTaken, sub)
+		return Record{}, fmt.Errorf("install %s: %w", app.ID, errorf(ErrTaken, "subdomain taken: subdomain \"{{.Sub}}\" is reserved or not a DNS label; choose another with --subdomain", "Sub", sub))
 	}
 	host := sub + "." + m.cfg.Domain
 	unlock := m.lock(app.ID)
@@ -271,14 +272,14 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	err := m.db.Get(recordKey(app.ID), &old)
 	switch {
 	case err == nil && old.State != StateFailed:
-		return Record{}, fmt.Errorf("install %s: %w: app %s is already installed (%s) at %s; `stackhub apps info %s` shows it, `stackhub apps remove %s` removes it", app.ID, ErrAlreadyInstalled, app.ID, old.State, old.URL, app.ID, app.ID)
+		return Record{}, fmt.Errorf("install %s: %w", app.ID, errorf(ErrAlreadyInstalled, "already installed: app {{.App}} is already installed ({{.State}}) at {{.URL}}; `stackhub apps info {{.App}}` shows it, `stackhub apps remove {{.App}}` removes it", "App", app.ID, "State", old.State, "URL", old.URL))
 	case err != nil && !errors.Is(err, kv.ErrNotFound):
 		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
 	}
 	if app.NoWebUI {
 		host = "" // no web UI: no route, no DNS name, no URL (exposure.go)
 	} else if other, ok := m.hostOwner(host); ok && other != app.ID {
-		return Record{}, fmt.Errorf("install %s: %w: %s is already the address of app %s; choose another with --subdomain", app.ID, ErrTaken, host, other)
+		return Record{}, fmt.Errorf("install %s: %w", app.ID, errorf(ErrTaken, "subdomain taken: {{.Host}} is already the address of app {{.Other}}; choose another with --subdomain", "Host", host, "Other", other))
 	}
 	values, secrets, err := resolveValues(app, opts.Values)
 	if err != nil {
@@ -344,7 +345,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	if err := m.db.Put(recordKey(app.ID), rec); err != nil {
 		return Record{}, fmt.Errorf("install %s: record installed state: %w", app.ID, err)
 	}
-	progress(Event{Phase: PhaseDone, Status: "installed", URL: rec.URL, Message: fmt.Sprintf("%s is ready at %s", rec.Name, rec.Describe(rec.URL))})
+	progress(say(Event{Phase: PhaseDone, Status: "installed", URL: rec.URL}, "{{.Name}} is ready at {{.URL}}", "Name", rec.Name, "URL", rec.Describe(rec.URL)))
 	return rec, nil
 }
 
@@ -365,9 +366,11 @@ type HazardError struct {
 	Hazards []stores.Hazard
 }
 
-func (e *HazardError) Error() string {
+func (e *HazardError) Error() string { return e.Message().English() }
+
+// Message is the error as a catalog message, for the portal.
+func (e *HazardError) Message() i18n.Msg {
 	var b strings.Builder
-	fmt.Fprintf(&b, "app %s asks for settings that reach beyond the app (into the host, another app or StackHub):", e.App)
 	var names []string
 	for _, h := range e.Hazards {
 		b.WriteString("\n  - " + h.String())
@@ -375,8 +378,8 @@ func (e *HazardError) Error() string {
 			names = append(names, h.Name)
 		}
 	}
-	fmt.Fprintf(&b, "\ninstall it with --approve %s (or --approve-hazards for all) only if you trust it", strings.Join(names, ","))
-	return b.String()
+	return i18n.M("app {{.App}} asks for settings that reach beyond the app (into the host, another app or StackHub):{{.Hazards}}\ninstall it with --approve {{.Names}} (or --approve-hazards for all) only if you trust it",
+		"App", e.App, "Hazards", b.String(), "Names", strings.Join(names, ","))
 }
 
 func (e *HazardError) Unwrap() error { return ErrHazards }
@@ -442,7 +445,7 @@ func (m *Manager) converge(ctx context.Context, rec *Record, p *types.Project, p
 		return err
 	}
 	m.publish(rec, upstream)
-	progress(Event{Phase: PhasePublish, Status: "published", Resource: rec.Host, Message: "routed to " + upstream})
+	progress(say(Event{Phase: PhasePublish, Status: "published", Resource: rec.Host}, "routed to {{.Upstream}}", "Upstream", upstream))
 	return nil
 }
 
@@ -450,9 +453,9 @@ func explainUpError(err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "port is already allocated"), strings.Contains(msg, "address already in use"):
-		return fmt.Errorf("a port this app publishes is already in use on the host: stop what uses it, or change the app's ports: %w", err)
+		return i18n.Errorf(err, "a port this app publishes is already in use on the host: stop what uses it, or change the app's ports: {{.Err}}", "Err", err)
 	case strings.Contains(msg, "unhealthy"):
-		return fmt.Errorf("a service of the app did not become healthy: %w", err)
+		return i18n.Errorf(err, "a service of the app did not become healthy: {{.Err}}", "Err", err)
 	}
 	return fmt.Errorf("start containers: %w", err)
 }
@@ -543,7 +546,7 @@ func (m *Manager) get(id string) (Record, error) {
 	var rec Record
 	err := m.db.Get(recordKey(id), &rec)
 	if errors.Is(err, kv.ErrNotFound) {
-		return rec, fmt.Errorf("%w: no app %q is installed; `stackhub apps list` shows the installed apps", ErrNotInstalled, id)
+		return rec, errorf(ErrNotInstalled, "not installed: no app \"{{.App}}\" is installed; `stackhub apps list` shows the installed apps", "App", id)
 	}
 	return rec, err
 }
@@ -583,11 +586,11 @@ func (m *Manager) Remove(ctx context.Context, id string, keepData bool, progress
 	if err := m.finishRemove(ctx, &rec, progress); err != nil {
 		return fmt.Errorf("remove %s: %w", id, err)
 	}
-	msg := "removed with its data"
+	done := say(Event{Phase: PhaseDone, Status: "removed"}, "removed with its data")
 	if keepData {
-		msg = "removed; its data was kept in " + filepath.Join(m.appDir(id), "data") + " and its volumes"
+		done = say(done, "removed; its data was kept in {{.Dir}} and its volumes", "Dir", filepath.Join(m.appDir(id), "data"))
 	}
-	progress(Event{Phase: PhaseDone, Status: "removed", Message: msg})
+	progress(done)
 	return nil
 }
 
@@ -690,7 +693,7 @@ func (m *Manager) setRunning(id string, running bool) (Record, error) {
 		return rec, err
 	}
 	if rec.State != StateInstalled {
-		return rec, fmt.Errorf("app %s is %s, not installed: `stackhub apps info %s` says more", id, rec.State, id)
+		return rec, errorf(nil, "app {{.App}} is {{.State}}, not installed: `stackhub apps info {{.App}}` says more", "App", id, "State", rec.State)
 	}
 	rec.Running, rec.UpdatedAt = running, time.Now().UTC()
 	return rec, m.db.Put(recordKey(id), rec)

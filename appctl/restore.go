@@ -123,7 +123,7 @@ func (m *Manager) Restore(ctx context.Context, id, snap string, progress func(Ev
 		return res, fmt.Errorf("restore %s: %w", id, err)
 	}
 	if rec.State != StateInstalled {
-		return res, fmt.Errorf("restore %s: the app is %s, not installed", id, rec.State)
+		return res, fmt.Errorf("restore %s: %w", id, errorf(nil, "the app is {{.State}}, not installed", "State", rec.State))
 	}
 	repo, err := m.backupRepo()
 	if err != nil {
@@ -172,7 +172,7 @@ func (m *Manager) Restore(ctx context.Context, id, snap string, progress func(Ev
 		return res, fmt.Errorf("restore %s: %w", id, err)
 	}
 	if err := m.startRestored(ctx, &restored, man, staging, progress); err != nil {
-		progress(Event{Phase: PhaseRestore, Status: "the restored app is not healthy; putting the app back as it was", Message: err.Error()})
+		progress(sayError(Event{Phase: PhaseRestore, Status: "the restored app is not healthy; putting the app back as it was"}, err))
 		m.undoRestore(context.WithoutCancel(ctx), id, op, progress)
 		return res, fmt.Errorf("restore %s: the restored app did not become healthy, so the app was put back as it was before: %w", id, err)
 	}
@@ -185,8 +185,8 @@ func (m *Manager) Restore(ctx context.Context, id, snap string, progress func(Ev
 		m.db.Put(recordKey(id), restored)
 	}
 	m.finishOp(id, op)
-	progress(Event{Phase: PhaseDone, Status: "restored", URL: restored.URL,
-		Message: fmt.Sprintf("%s restored from snapshot %s of %s; it was down %s", id, short(s.ID), s.Time.Format(time.RFC3339), res.Downtime.Round(time.Millisecond))})
+	progress(say(Event{Phase: PhaseDone, Status: "restored", URL: restored.URL},
+		"{{.App}} restored from snapshot {{.Snapshot}} of {{.Time}}; it was down {{.Downtime}}", "App", id, "Snapshot", short(s.ID), "Time", s.Time.Format(time.RFC3339), "Downtime", res.Downtime.Round(time.Millisecond)))
 	return res, nil
 }
 

@@ -23,7 +23,7 @@ func (m *Manager) Reconfigure(ctx context.Context, id string, fields []stores.Fi
 		return fmt.Errorf("change settings of %s: %w", id, err)
 	}
 	if rec.State != StateInstalled {
-		return fmt.Errorf("change settings of %s: app is %s, not installed", id, rec.State)
+		return fmt.Errorf("change settings of %s: %w", id, errorf(nil, "app {{.App}} is {{.State}}, not installed", "App", id, "State", rec.State))
 	}
 	if err := RefuseManaged(rec, "change its settings"); err != nil {
 		return fmt.Errorf("change settings of %s: %w", id, err)
@@ -66,7 +66,7 @@ func (m *Manager) Reconfigure(ctx context.Context, id string, fields []stores.Fi
 		return fmt.Errorf("change settings of %s: record: %w", id, err)
 	}
 	if !rec.Running {
-		progress(Event{Phase: PhaseDone, Status: "saved", Message: "settings saved; they apply when the app starts"})
+		progress(say(Event{Phase: PhaseDone, Status: "saved"}, "settings saved; they apply when the app starts"))
 		return nil
 	}
 	if err := m.converge(ctx, &rec, p, progress); err != nil {
@@ -77,7 +77,7 @@ func (m *Manager) Reconfigure(ctx context.Context, id string, fields []stores.Fi
 		}
 		return fmt.Errorf("change settings of %s (the old settings were restored): %w", id, err)
 	}
-	progress(Event{Phase: PhaseDone, Status: "reconfigured", URL: rec.URL, Message: "settings saved; " + rec.Name + " was recreated with them"})
+	progress(say(Event{Phase: PhaseDone, Status: "reconfigured", URL: rec.URL}, "settings saved; {{.Name}} was recreated with them", "Name", rec.Name))
 	return nil
 }
 

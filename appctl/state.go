@@ -123,6 +123,12 @@ type Event struct {
 	// Evidence is what a failing service showed, on the evidence event of a
 	// failed install (failure.go).
 	Evidence *ServiceEvidence `json:"evidence,omitempty"`
+	// MsgID and Args are Message as a catalog message (internal/i18n):
+	// its English text with {{.Name}} placeholders, and their values. The
+	// portal shows Message in the page's language from them; Message stays
+	// English for the CLI and the logs. Set by say (messages.go).
+	MsgID string            `json:"msg_id,omitempty"`
+	Args  map[string]string `json:"args,omitempty"`
 }
 
 // AppStatus is what `apps list` and `apps info` show of one app.

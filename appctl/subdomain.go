@@ -1,7 +1,6 @@
 package appctl
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/stackhub/stackhub/stores"
@@ -13,11 +12,11 @@ import (
 func (m *Manager) CheckSubdomain(app, sub string) error {
 	sub = strings.ToLower(strings.TrimSpace(sub))
 	if !stores.ValidID(sub) || reservedLabels[sub] {
-		return fmt.Errorf("%w: %q is reserved or not a DNS label (lower case letters, digits and '-')", ErrTaken, sub)
+		return errorf(ErrTaken, "subdomain taken: \"{{.Sub}}\" is reserved or not a DNS label (lower case letters, digits and '-')", "Sub", sub)
 	}
 	host := sub + "." + m.cfg.Domain
 	if other, ok := m.hostOwner(host); ok && other != app {
-		return fmt.Errorf("%w: %s is already the address of app %s", ErrTaken, host, other)
+		return errorf(ErrTaken, "subdomain taken: {{.Host}} is already the address of app {{.Other}}", "Host", host, "Other", other)
 	}
 	return nil
 }

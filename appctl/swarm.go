@@ -189,7 +189,7 @@ func (m *Manager) swarmConverge(ctx context.Context, rec *Record, p *types.Proje
 		}
 	}
 	m.publish(rec, upstream)
-	progress(Event{Phase: PhasePublish, Status: "published", Resource: rec.Host, Message: "routed through relay " + upstream})
+	progress(say(Event{Phase: PhasePublish, Status: "published", Resource: rec.Host}, "routed through relay {{.Upstream}}", "Upstream", upstream))
 	return nil
 }
 

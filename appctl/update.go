@@ -98,7 +98,7 @@ func (m *Manager) Update(ctx context.Context, app stores.App, progress func(Even
 	}
 	res.From = old.Version
 	if old.State != StateInstalled {
-		return res, fmt.Errorf("update %s: the app is %s, not installed", id, old.State)
+		return res, fmt.Errorf("update %s: %w", id, errorf(nil, "the app is {{.State}}, not installed", "State", old.State))
 	}
 	if app.Unavailable != "" {
 		return res, fmt.Errorf("update %s: %w: %s", id, ErrInvalid, app.Unavailable)
@@ -199,8 +199,8 @@ func (m *Manager) Update(ctx context.Context, app stores.App, progress func(Even
 	}
 	res.Downtime = time.Since(stopped)
 	m.finishOp(id, op)
-	progress(Event{Phase: PhaseDone, Status: "updated", URL: next.URL,
-		Message: fmt.Sprintf("%s updated from %s to %s; it was unreachable for %s (backup %s)", id, orUnknown(old.Version), orUnknown(app.Version), res.Downtime.Round(time.Millisecond), short(b.Snapshot))})
+	progress(say(Event{Phase: PhaseDone, Status: "updated", URL: next.URL},
+		"{{.App}} updated from {{.From}} to {{.To}}; it was unreachable for {{.Downtime}} (backup {{.Snapshot}})", "App", id, "From", orUnknown(old.Version), "To", orUnknown(app.Version), "Downtime", res.Downtime.Round(time.Millisecond), "Snapshot", short(b.Snapshot)))
 	return res, nil
 }
 
@@ -218,7 +218,7 @@ func (m *Manager) abandonUpdate(ctx context.Context, id string, op *opRecord) {
 // names, its record and project, and its data from the pre-update backup
 // (the new version may have migrated it).
 func (m *Manager) rollbackUpdate(ctx context.Context, id string, op *opRecord, ue *UpdateError, res *UpdateResult, stopped time.Time, progress func(Event)) error {
-	progress(Event{Phase: PhaseRestore, Status: "the new version failed; rolling back", Message: ue.Reason.Error()})
+	progress(sayError(Event{Phase: PhaseRestore, Status: "the new version failed; rolling back"}, ue.Reason))
 	if err := m.restoreOldVersion(ctx, id, op, progress); err != nil {
 		ue.RollbackErr = err
 		m.log.Error("update rollback failed", zap.String("app", id), zap.Error(err))
@@ -227,7 +227,7 @@ func (m *Manager) rollbackUpdate(ctx context.Context, id string, op *opRecord, u
 	ue.RolledBack, res.RolledBack = true, true
 	res.Downtime = time.Since(stopped)
 	m.noteRecord(id, fmt.Sprintf("the update to %s failed at %s and was rolled back: %v", orUnknown(ue.To), time.Now().UTC().Format(time.RFC3339), firstLine(ue.Reason.Error())))
-	progress(Event{Phase: PhaseRestore, Status: "rolled back", Message: fmt.Sprintf("version %s runs again; it was unreachable for %s", orUnknown(ue.From), res.Downtime.Round(time.Millisecond))})
+	progress(say(Event{Phase: PhaseRestore, Status: "rolled back"}, "version {{.Version}} runs again; it was unreachable for {{.Downtime}}", "Version", orUnknown(ue.From), "Downtime", res.Downtime.Round(time.Millisecond)))
 	return ue
 }
 

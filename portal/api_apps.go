@@ -200,6 +200,7 @@ func (p *Portal) apiApp(c *fiber.Ctx) error {
 	if err != nil {
 		return opError(err)
 	}
+	localDetail(p.localizer(c), &d)
 	return c.JSON(d)
 }
 
@@ -234,7 +235,8 @@ func (p *Portal) startOp(c *fiber.Ctx, app, kind string, fn func(context.Context
 	_, id, _ := sessionOf(c)
 	op := p.ops.start(app, kind, id.User, fn)
 	c.Set("X-Operation-Id", op.ID)
-	return sse(c, func(send sendFunc) { followOp(op, send) })
+	lc := p.localizer(c)
+	return sse(c, func(send sendFunc) { followOp(op, lc, send) })
 }
 
 func (p *Portal) apiOperate(verb string) fiber.Handler {
@@ -409,13 +411,14 @@ func (p *Portal) apiAppStats(c *fiber.Ctx) error {
 }
 
 func (p *Portal) apiOperations(c *fiber.Ctx) error {
-	return c.JSON(p.ops.views(c.Query("app"), c.QueryBool("running")))
+	return c.JSON(localOps(p.localizer(c), p.ops.views(c.Query("app"), c.QueryBool("running"))))
 }
 
 func (p *Portal) apiOperation(c *fiber.Ctx) error {
 	op, ok := p.ops.get(c.Params("op"))
 	if !ok {
-		return fiber.NewError(fiber.StatusNotFound, "no operation "+c.Params("op")+": it finished long ago, or never ran")
+		return msgError(fiber.StatusNotFound, "no operation {{.ID}}: it finished long ago, or never ran", "ID", c.Params("op"))
 	}
-	return sse(c, func(send sendFunc) { followOp(op, send) })
+	lc := p.localizer(c)
+	return sse(c, func(send sendFunc) { followOp(op, lc, send) })
 }

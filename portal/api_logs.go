@@ -45,7 +45,7 @@ func (p *Portal) apiLogs(c *fiber.Ctx) error {
 			known = known || ct.Service == svc
 		}
 		if !known {
-			return fiber.NewError(fiber.StatusBadRequest, "app "+st.ID+" has no service "+svc)
+			return msgError(fiber.StatusBadRequest, "app {{.App}} has no service {{.Service}}", "App", st.ID, "Service", svc)
 		}
 		opts.Services = []string{svc}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/stackhub/stackhub/appctl"
+	"github.com/stackhub/stackhub/internal/i18n"
 	"github.com/stackhub/stackhub/internal/platform"
 	"github.com/stackhub/stackhub/internal/registry"
 	"github.com/stackhub/stackhub/stores"
@@ -161,6 +162,8 @@ type VolumeView struct {
 type HazardView struct {
 	stores.Hazard
 	Plain string `json:"plain"`
+	// plain is Plain as a catalog message, for the page's language.
+	plain i18n.Msg
 }
 
 // FieldView is a form field with the value the form starts with.
@@ -172,7 +175,7 @@ type FieldView struct {
 func (p *Portal) storeApp(c *fiber.Ctx) (stores.App, error) {
 	app, err := p.plat().Catalog.Find(c.Params("store") + "/" + c.Params("id"))
 	if err != nil {
-		return app, fiber.NewError(fiber.StatusNotFound, err.Error())
+		return app, &statusError{code: fiber.StatusNotFound, err: err}
 	}
 	return app, nil
 }
@@ -184,6 +187,7 @@ func (p *Portal) apiStoreApp(c *fiber.Ctx) error {
 	}
 	d := p.storeAppDetail(c.Context(), app)
 	d.Tagline, d.Description = app.Text(p.lang(c))
+	localStoreApp(p.localizer(c), &d)
 	return c.JSON(d)
 }
 
@@ -215,7 +219,8 @@ func (p *Portal) storeAppDetail(ctx context.Context, app stores.App) StoreAppDet
 		}
 	}
 	for _, h := range app.Hazards {
-		d.Hazards = append(d.Hazards, HazardView{Hazard: h, Plain: plainHazard(h)})
+		plain := plainHazard(h)
+		d.Hazards = append(d.Hazards, HazardView{Hazard: h, Plain: plain.English(), plain: plain})
 	}
 	for _, f := range app.Fields {
 		v := f.Default
@@ -232,25 +237,25 @@ const exampleAppDir = "/var/lib/stackhub/apps/example"
 
 // plainHazard says what a hazardous setting lets the app do, for someone
 // who does not know Docker.
-func plainHazard(h stores.Hazard) string {
+func plainHazard(h stores.Hazard) i18n.Msg {
 	s := strings.ToLower(h.Setting)
 	switch {
 	case strings.Contains(s, "docker.sock"):
-		return "It can control Docker on this machine: start any container, read every app's data. Equivalent to full control of the machine."
+		return i18n.M("It can control Docker on this machine: start any container, read every app's data. Equivalent to full control of the machine.")
 	case strings.Contains(s, "privileged"):
-		return "It runs with all of the machine's privileges: it can read and change anything on the machine."
+		return i18n.M("It runs with all of the machine's privileges: it can read and change anything on the machine.")
 	case strings.Contains(s, "network_mode: host") || strings.Contains(s, "host network"):
-		return "It shares the machine's network: it can listen on any port and reach services meant only for this machine."
+		return i18n.M("It shares the machine's network: it can listen on any port and reach services meant only for this machine.")
 	case strings.Contains(s, "pid") || strings.Contains(s, "ipc"):
-		return "It can see and signal the machine's other programs."
+		return i18n.M("It can see and signal the machine's other programs.")
 	case strings.Contains(s, "cap_add"):
-		return "It gets extra kernel powers (" + h.Setting + ") beyond what apps normally have."
+		return i18n.M("It gets extra kernel powers ({{.Setting}}) beyond what apps normally have.", "Setting", h.Setting)
 	case strings.Contains(s, "device"):
-		return "It gets direct access to hardware of the machine (" + h.Setting + ")."
+		return i18n.M("It gets direct access to hardware of the machine ({{.Setting}}).", "Setting", h.Setting)
 	case strings.Contains(s, "volume") || strings.Contains(s, "bind"):
-		return "It can read and change files of the machine outside its own folder (" + h.Setting + ")."
+		return i18n.M("It can read and change files of the machine outside its own folder ({{.Setting}}).", "Setting", h.Setting)
 	}
-	return "It asks for a setting that weakens the isolation between the app and the machine: " + h.Reason + "."
+	return i18n.M("It asks for a setting that weakens the isolation between the app and the machine: {{.Reason}}.", "Reason", h.Reason)
 }
 
 // SubdomainCheck is the answer to GET /api/v1/subdomain.
@@ -268,7 +273,7 @@ func (p *Portal) apiSubdomain(c *fiber.Ctx) error {
 	}
 	out := SubdomainCheck{Name: name, Host: name + "." + p.cfg.Domain, Available: true}
 	if err := p.plat().Apps.CheckSubdomain(c.Query("app"), name); err != nil {
-		out.Available, out.Message = false, err.Error()
+		out.Available, out.Message = false, errorText(p.localizer(c), err, err.Error())
 	}
 	return c.JSON(out)
 }
@@ -339,7 +344,7 @@ func (p *Portal) apiInstall(c *fiber.Ctx) error {
 	switch {
 	case req.Ref != "":
 		if app, err = p.plat().Resolve(req.Ref); err != nil {
-			return fiber.NewError(fiber.StatusNotFound, err.Error())
+			return &statusError{code: fiber.StatusNotFound, err: err}
 		}
 	case req.Compose != "":
 		if !stores.ValidID(req.ID) {
@@ -359,10 +364,10 @@ func (p *Portal) apiInstall(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, "name a store app (ref), paste a compose file (compose and id) or give a folder on this machine (folder)")
 	}
 	if app.Unavailable != "" {
-		return fiber.NewError(fiber.StatusBadRequest, app.Name+" cannot be installed here: "+app.Unavailable)
+		return &statusError{code: fiber.StatusBadRequest, err: i18n.Errorf(nil, "{{.Name}} cannot be installed here: {{.Reason}}", "Name", app.Name, "Reason", app.Unavailable)}
 	}
 	if st, err := p.plat().Apps.Status(c.Context(), app.ID); err == nil && st.State != appctl.StateFailed {
-		return fiber.NewError(fiber.StatusConflict, app.ID+" is already installed: open its page to manage it, or remove it first")
+		return &statusError{code: fiber.StatusConflict, err: i18n.Errorf(nil, "{{.App}} is already installed: open its page to manage it, or remove it first", "App", app.ID)}
 	}
 	sub := req.Subdomain
 	if sub == "" {
@@ -376,7 +381,7 @@ func (p *Portal) apiInstall(c *fiber.Ctx) error {
 		for _, h := range app.Hazards {
 			list = append(list, h.String())
 		}
-		return fiber.NewError(fiber.StatusForbidden, app.ID+" needs your approval of settings that endanger this machine: "+strings.Join(list, "; "))
+		return &statusError{code: fiber.StatusForbidden, err: i18n.Errorf(nil, "{{.App}} needs your approval of settings that endanger this machine: {{.Hazards}}", "App", app.ID, "Hazards", strings.Join(list, "; "))}
 	}
 	if err := appctl.CheckValues(app, req.Values); err != nil {
 		return opError(err)

@@ -156,5 +156,5 @@ func opError(err error) error {
 	if errors.As(err, &fe) {
 		return err
 	}
-	return fiber.NewError(statusOf(err), err.Error())
+	return &statusError{code: statusOf(err), err: err}
 }

@@ -27,5 +27,5 @@ func (p *Portal) apiEvents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(p.appEvents(st.ID))
+	return c.JSON(localAppEvents(p.localizer(c), p.appEvents(st.ID)))
 }

@@ -3,7 +3,6 @@ package portal
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"strings"
 
@@ -61,10 +60,11 @@ func (p *Portal) appStart(c *fiber.Ctx) error {
 	p.cfg.Logf("portal: %s starts app %s", id.User, v.App)
 	if err := p.cfg.Starter.Start(c.UserContext(), v.App, func(appctl.Event) {}); err != nil {
 		if errors.Is(err, appctl.ErrNotInstalled) {
-			return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("No app %s is installed.", v.App))
+			return msgError(fiber.StatusNotFound, "No app {{.App}} is installed.", "App", v.App)
 		}
 		p.cfg.Logf("portal: start %s: %v", v.App, err)
-		v.User, v.CSRF, v.Error = id, s.CSRF, "Could not start "+v.App+": "+err.Error()
+		lc := p.localizer(c)
+		v.User, v.CSRF, v.Error = id, s.CSRF, lc.T("Could not start {{.App}}: {{.Err}}", "App", v.App, "Err", errorText(lc, err, err.Error()))
 		return p.renderStart(c.Status(fiber.StatusInternalServerError), v)
 	}
 	return c.Redirect(v.AppURL, fiber.StatusSeeOther)
@@ -74,21 +74,24 @@ func (p *Portal) appStart(c *fiber.Ctx) error {
 func (p *Portal) startView(app string) (startView, error) {
 	for _, e := range p.cfg.Registry.Entries() {
 		if e.App == app && !e.Alias {
-			v := startView{App: app, AppURL: "https://" + p.hostPort(e.Host) + "/", Running: e.Upstream != ""}
-			v.Title = "Start " + app
-			v.Message = "The app " + app + " is stopped."
-			if v.Running {
-				v.Title, v.Message = app+" is running", "The app "+app+" is running."
-			}
-			return v, nil
+			// renderStart writes its title and message.
+			return startView{App: app, AppURL: "https://" + p.hostPort(e.Host) + "/", Running: e.Upstream != ""}, nil
 		}
 	}
-	return startView{}, fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("No app %s is installed.", app))
+	return startView{}, msgError(fiber.StatusNotFound, "No app {{.App}} is installed.", "App", app)
 }
 
 func (p *Portal) renderStart(c *fiber.Ctx, v startView) error {
+	// In the request's language, the app's name in the texts.
+	lc := p.localizer(c)
+	if v.Running {
+		v.Title, v.Message = lc.T("{{.App}} is running", "App", v.App), lc.T("The app {{.App}} is running.", "App", v.App)
+	} else {
+		v.Title, v.Message = lc.T("Start {{.App}}", "App", v.App), lc.T("The app {{.App}} is stopped.", "App", v.App)
+	}
+	p.localize(c, &v.view)
 	var b strings.Builder
-	if err := pages.ExecuteTemplate(&b, "appstart", v); err != nil {
+	if err := pagesFor(v.Lang).ExecuteTemplate(&b, "appstart", v); err != nil {
 		return err
 	}
 	c.Type("html", "utf-8")

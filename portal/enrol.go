@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/stackhub/stackhub/internal/auth"
 )
 
 func (p *Portal) enrolPage(c *fiber.Ctx) error {
@@ -19,7 +17,7 @@ func (p *Portal) enrolPage(c *fiber.Ctx) error {
 	e, err := p.cfg.Auth.LoginEnrolment(tok)
 	if err != nil {
 		p.clearCookie(c, LoginCookie)
-		return p.render(c.Status(fiber.StatusBadRequest), "login", view{Title: "Sign in", CSRF: p.preToken(c), RD: rd, Error: auth.PublicMessage(err)})
+		return p.render(c.Status(fiber.StatusBadRequest), "login", view{Title: "Sign in", CSRF: p.preToken(c), RD: rd, Error: p.publicMessage(c, err)})
 	}
 	return p.render(c, "enrol", view{Title: "Set up two-factor sign-in", CSRF: p.preToken(c), RD: rd, Enrolment: e})
 }
@@ -53,9 +51,9 @@ func (p *Portal) enrol(c *fiber.Ctx) error {
 		e, eerr := p.cfg.Auth.LoginEnrolment(tok)
 		if eerr != nil {
 			p.clearCookie(c, LoginCookie)
-			return p.render(c.Status(fiber.StatusBadRequest), "login", view{Title: "Sign in", CSRF: p.preToken(c), RD: rd, Error: auth.PublicMessage(err)})
+			return p.render(c.Status(fiber.StatusBadRequest), "login", view{Title: "Sign in", CSRF: p.preToken(c), RD: rd, Error: p.publicMessage(c, err)})
 		}
-		return p.render(c.Status(refusalStatus(c, err)), "enrol", view{Title: "Set up two-factor sign-in", CSRF: p.preToken(c), RD: rd, Enrolment: e, Error: auth.PublicMessage(err)})
+		return p.render(c.Status(refusalStatus(c, err)), "enrol", view{Title: "Set up two-factor sign-in", CSRF: p.preToken(c), RD: rd, Enrolment: e, Error: p.publicMessage(c, err)})
 	}
 	p.startSession(c, s)
 	return p.render(c, "recovery", view{Title: "Recovery codes", Codes: codes, Next: p.next(rd)})

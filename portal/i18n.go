@@ -5,6 +5,7 @@
 package portal
 
 import (
+	"errors"
 	"html/template"
 	"regexp"
 	"sort"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/internal/auth"
 	"github.com/stackhub/stackhub/internal/i18n"
 )
@@ -65,6 +67,9 @@ var scriptIDs = func() []string {
 		}
 	}
 	for _, st := range appStatuses {
+		ids[st] = true
+	}
+	for _, st := range opStatuses {
 		ids[st] = true
 	}
 	out := make([]string, 0, len(ids))
@@ -191,4 +196,136 @@ func localPath(rd string) string {
 		}
 	}
 	return rd
+}
+
+// opStatuses are the statuses of operations' progress events that the
+// progress panel shows (its title, its last steps); the scripts translate
+// them like the statuses of pills.
+var opStatuses = []string{"backed up", "checking the compose file", "checking the compose file with the new settings",
+	"checking the new version's compose file", "cloned", "done", "moved", "not routed", "published", "pull failed, using the local copy", "reconfigured",
+	"removed", "restarted", "restored", "rolled back", "saved", "started", "stopped", "the app did not start again after its backup",
+	"the new version failed; rolling back", "the restored app is not healthy; putting the app back as it was", "unchanged",
+	"updated", "waiting for the web UI to answer"}
+
+// english reports whether lc speaks English, whose texts are Go code's
+// own: an English page shows errors and progress word for word as the CLI
+// does, with their context.
+func english(lc *i18n.Localizer) bool { return lc.Lang == i18n.Languages[0].Tag }
+
+// localEvent is e for a page in lc's language: its message translated when
+// it is a catalog message (appctl sets MsgID and Args; see appctl.say).
+func localEvent(lc *i18n.Localizer, e appctl.Event) appctl.Event {
+	if e.MsgID != "" && !english(lc) {
+		e.Message = lc.Msg(e.Text())
+	}
+	return e
+}
+
+// localAppEvents are an app's events for a page in lc's language: their
+// details translated where they are catalog messages.
+func localAppEvents(lc *i18n.Localizer, evs []appctl.AppEvent) []appctl.AppEvent {
+	if english(lc) {
+		return evs
+	}
+	out := make([]appctl.AppEvent, len(evs))
+	for i, e := range evs {
+		if e.MsgID != "" {
+			e.Detail = lc.Msg(e.Text())
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// localOps are operations for a page in lc's language: their errors and
+// last events translated.
+func localOps(lc *i18n.Localizer, ops []OperationView) []OperationView {
+	if english(lc) {
+		return ops
+	}
+	out := make([]OperationView, len(ops))
+	for i, v := range ops {
+		out[i] = localOp(lc, v)
+	}
+	return out
+}
+
+func localOp(lc *i18n.Localizer, v OperationView) OperationView {
+	if english(lc) {
+		return v
+	}
+	if v.Error != "" {
+		v.Error = errorText(lc, v.cause, v.Error)
+	}
+	if v.Last != nil {
+		e := localEvent(lc, *v.Last)
+		v.Last = &e
+	}
+	return v
+}
+
+// localDetail translates what Go code wrote in an app's detail: its
+// operations and events.
+func localDetail(lc *i18n.Localizer, d *AppDetail) {
+	d.Operations = localOps(lc, d.Operations)
+	d.Events = localAppEvents(lc, d.Events)
+	if d.Card.Operation != nil {
+		op := localOp(lc, *d.Card.Operation)
+		d.Card.Operation = &op
+	}
+}
+
+// errorText is the text of err for a page in lc's language, shown is its
+// English text as the user would see it. An error that carries a catalog
+// message (an i18n.Localized in its chain: appctl's, the sign-in lockout)
+// is said in the page's language, without the English context Go code
+// wrapped around it; others are translated when the catalog has shown
+// whole. The message is used only when shown ends with its English text,
+// so a translation never says more than the English page would (an
+// internal error behind a generic public message stays generic).
+func errorText(lc *i18n.Localizer, err error, shown string) string {
+	var le i18n.Localized
+	if !english(lc) && err != nil && errors.As(err, &le) {
+		if m := le.Message(); m.ID != "" && strings.HasSuffix(shown, m.English()) {
+			return lc.Msg(m)
+		}
+	}
+	return lc.T(shown)
+}
+
+// publicMessage is auth.PublicMessage(err) in the request's language (the
+// lockout's wait, for one, is an argument of its message).
+func (p *Portal) publicMessage(c *fiber.Ctx, err error) string {
+	return errorText(i18n.New(p.lang(c)), err, auth.PublicMessage(err))
+}
+
+// statusError is an error of an operation with the HTTP status it
+// answers; unlike a fiber.Error it keeps the error, whose catalog message
+// the error page shows in the request's language.
+type statusError struct {
+	code int
+	err  error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+// localizer is the Localizer of the request's language.
+func (p *Portal) localizer(c *fiber.Ctx) *i18n.Localizer { return i18n.New(p.lang(c)) }
+
+// localStoreApp translates what Go code wrote on a store app's page: what
+// each hazardous setting lets the app do.
+func localStoreApp(lc *i18n.Localizer, d *StoreAppDetail) {
+	for i, h := range d.Hazards {
+		if h.plain.ID != "" {
+			d.Hazards[i].Plain = lc.Msg(h.plain)
+		}
+	}
+}
+
+// msgError is a refusal of the portal whose text is the catalog message
+// id with its args (name/value pairs): English as written, and said in
+// the request's language by the error page and the API.
+func msgError(code int, id string, kv ...any) error {
+	return &statusError{code: code, err: i18n.Errorf(nil, id, kv...)}
 }

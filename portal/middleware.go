@@ -35,13 +35,21 @@ func (p *Portal) errorHandler(c *fiber.Ctx, err error) error {
 	code := fiber.StatusInternalServerError
 	msg := message(err)
 	var fe *fiber.Error
-	if errors.As(err, &fe) {
+	var se *statusError
+	switch {
+	case errors.As(err, &fe):
 		code, msg = fe.Code, fe.Message
-	} else {
+	case errors.As(err, &se): // an operation's error (opError): its text is for the user
+		code, msg = se.code, se.Error()
+	default:
 		p.cfg.Logf("portal: %s %s: %v", c.Method(), c.Path(), err)
 	}
+	// In the request's language: the catalog message of an error that
+	// carries one (appctl's errors, with the app's names in), else the
+	// catalog's text of msg.
+	msg = errorText(p.localizer(c), err, msg)
 	if strings.HasPrefix(c.Path(), "/api/") {
-		return c.Status(code).JSON(fiber.Map{"error": p.tr(c, msg)})
+		return c.Status(code).JSON(fiber.Map{"error": msg})
 	}
 	return p.render(c.Status(code), "message", view{Title: httpTitle(code), Message: msg})
 }

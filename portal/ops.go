@@ -8,12 +8,15 @@ package portal
 
 import (
 	"context"
+	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/stackhub/stackhub/appctl"
+	"github.com/stackhub/stackhub/internal/i18n"
 )
 
 // maxEvents bounds an operation's kept events; image progress is the bulk,
@@ -37,6 +40,7 @@ type operation struct {
 	first  int // index of events[0] among all the operation's events
 	done   bool
 	err    string
+	cause  error // the error of err, whose catalog message pages translate
 	wake   chan struct{}
 }
 
@@ -50,12 +54,14 @@ type OperationView struct {
 	Done    bool          `json:"done"`
 	Error   string        `json:"error,omitempty"`
 	Last    *appctl.Event `json:"last,omitempty"`
+	// cause is the error of Error, for its translation (localOp).
+	cause error
 }
 
 func (op *operation) view() OperationView {
 	op.mu.Lock()
 	defer op.mu.Unlock()
-	v := OperationView{ID: op.ID, App: op.App, Kind: op.Kind, User: op.User, Started: op.Started, Done: op.done, Error: op.err}
+	v := OperationView{ID: op.ID, App: op.App, Kind: op.Kind, User: op.User, Started: op.Started, Done: op.done, Error: op.err, cause: op.cause}
 	if n := len(op.events); n > 0 {
 		e := op.events[n-1]
 		v.Last = &e
@@ -78,12 +84,17 @@ func (op *operation) add(e appctl.Event) {
 
 func (op *operation) finish(err error) {
 	if err != nil {
-		op.add(appctl.Event{Time: time.Now(), App: op.App, Phase: appctl.PhaseError, Code: statusOf(err), Message: err.Error()})
+		ev := appctl.Event{Time: time.Now(), App: op.App, Phase: appctl.PhaseError, Code: statusOf(err), Message: err.Error()}
+		var le i18n.Localized
+		if errors.As(err, &le) && strings.HasSuffix(ev.Message, le.Message().English()) {
+			ev.MsgID, ev.Args = le.Message().ID, le.Message().Args
+		}
+		op.add(ev)
 	}
 	op.mu.Lock()
 	op.done = true
 	if err != nil {
-		op.err = err.Error()
+		op.err, op.cause = err.Error(), err
 	}
 	close(op.wake)
 	op.wake = make(chan struct{})

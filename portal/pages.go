@@ -23,6 +23,7 @@ func (p *Portal) storeAppPage(c *fiber.Ctx) error {
 	}
 	d := p.storeAppDetail(c.Context(), app)
 	d.Tagline, d.Description = app.Text(p.lang(c))
+	localStoreApp(p.localizer(c), &d)
 	return p.render(c, "storeapp", view{Title: d.Name, Nav: "store", User: id, CSRF: s.CSRF, StoreApp: d})
 }
 
@@ -37,5 +38,6 @@ func (p *Portal) appPage(c *fiber.Ctx) error {
 	if err != nil {
 		return opError(err)
 	}
+	localDetail(p.localizer(c), &d)
 	return p.render(c, "app", view{Title: d.Card.Name, Nav: "apps", User: id, CSRF: s.CSRF, App: d})
 }

@@ -35,7 +35,7 @@ func (p *Portal) login(c *fiber.Ctx) error {
 	if err != nil {
 		status := refusalStatus(c, err)
 		p.cfg.Logf("portal: sign-in of %q from %s refused: %v", c.FormValue("username"), clientIP(c), err)
-		return p.render(c.Status(status), "login", view{Title: "Sign in", CSRF: p.preToken(c), RD: rd, Error: auth.PublicMessage(err)})
+		return p.render(c.Status(status), "login", view{Title: "Sign in", CSRF: p.preToken(c), RD: rd, Error: p.publicMessage(c, err)})
 	}
 	switch ch.Next {
 	case auth.NextDone:
@@ -95,7 +95,7 @@ func (p *Portal) code(c *fiber.Ctx) error {
 			p.clearCookie(c, LoginCookie)
 		}
 		status := refusalStatus(c, err)
-		return p.render(c.Status(status), "code", view{Title: "Two-factor code", CSRF: p.preToken(c), RD: rd, Error: auth.PublicMessage(err)})
+		return p.render(c.Status(status), "code", view{Title: "Two-factor code", CSRF: p.preToken(c), RD: rd, Error: p.publicMessage(c, err)})
 	}
 	p.startSession(c, s)
 	return c.Redirect(p.next(rd), fiber.StatusSeeOther)

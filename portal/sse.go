@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/stackhub/stackhub/internal/i18n"
 )
 
 // heartbeat is how often an idle stream sends a comment, which keeps
@@ -49,15 +51,15 @@ func sse(c *fiber.Ctx, run func(send sendFunc)) error {
 
 // followOp streams an operation's progress: every event so far, then each
 // new one as a "progress" event, and at the end an "end" event with the
-// operation's summary (its error, if it failed).
-func followOp(op *operation, send sendFunc) {
+// operation's summary (its error, if it failed), in lc's language.
+func followOp(op *operation, lc *i18n.Localizer, send sendFunc) {
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	i := 0
 	for {
 		evs, next, done, wake := op.since(i)
 		for _, e := range evs {
-			if send("progress", e) != nil {
+			if send("progress", localEvent(lc, e)) != nil {
 				return
 			}
 		}
@@ -67,11 +69,11 @@ func followOp(op *operation, send sendFunc) {
 			// since saw them: read once more.
 			evs, _, _, _ := op.since(i)
 			for _, e := range evs {
-				if send("progress", e) != nil {
+				if send("progress", localEvent(lc, e)) != nil {
 					return
 				}
 			}
-			send("end", op.view())
+			send("end", localOp(lc, op.view()))
 			return
 		}
 		select {

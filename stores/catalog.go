@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stackhub/stackhub/internal/i18n"
 )
 
 // Source is where a store's apps come from: the embedded catalog, a
@@ -303,14 +305,14 @@ func (c *Catalog) Find(ref string) (App, error) {
 	case len(found) == 1:
 		return found[0], nil
 	case len(found) > 1:
-		return App{}, fmt.Errorf("app %q is in several stores: name one as STORE/ID: %s", id, strings.Join(refs, ", "))
+		return App{}, i18n.Errorf(nil, "app \"{{.App}}\" is in several stores: name one as STORE/ID: {{.Refs}}", "App", id, "Refs", strings.Join(refs, ", "))
 	}
 	if store != "" {
 		if _, ok := c.source[store]; !ok {
-			return App{}, fmt.Errorf("no store named %q: `stackhub store list` shows the stores (a folder on disk is written ./%s)", store, ref)
+			return App{}, i18n.Errorf(nil, "no store named \"{{.Store}}\": `stackhub store list` shows the stores (a folder on disk is written ./{{.Ref}})", "Store", store, "Ref", ref)
 		}
 	}
-	return App{}, fmt.Errorf("no app %q in the stores: `stackhub store search WORD` finds apps, or pass the path of an app folder or compose file (./FOLDER)", ref)
+	return App{}, i18n.Errorf(nil, "no app \"{{.App}}\" in the stores: `stackhub store search WORD` finds apps, or pass the path of an app folder or compose file (./FOLDER)", "App", ref)
 }
 
 //go:embed all:builtin

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,35 @@ func englishTexts(t *testing.T) []string {
 	return out
 }
 
+// englishFragments are the fixed words of the catalog's messages with
+// placeholders ("{{.Name}} is ready at {{.URL}}" gives "is ready at"):
+// appctl's progress, events and errors, filled in with names. A fragment
+// of three words or more on a Chinese page is a message left in English.
+func englishFragments(t *testing.T) []string {
+	ids, err := i18n.IDs("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zh := i18n.Messages("zh-CN", ids)
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range ids {
+		if !strings.Contains(id, "{{") || zh[id] == id {
+			continue
+		}
+		for _, f := range placeholderRe.Split(id, -1) {
+			f = strings.TrimSpace(strings.Trim(strings.TrimSpace(f), ",:;()\"“”"))
+			if strings.Count(f, " ") >= 2 && !seen[f] && !strings.Contains(zh[id], f) {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+var placeholderRe = regexp.MustCompile(`\{\{\.\w+\}\}`)
+
 // visibleTextsJS lists the page's visible text nodes and the labels people
 // hear or read in attributes (aria-label, placeholder, title, alt), leaving
 // out code, logs and the language switch (each language's own name).
@@ -72,12 +102,14 @@ func TestBrowserChinese(t *testing.T) {
 	exe := chromium(t)
 	in := newInstance(t, "localhost")
 	in.start()
+	in.mustCLI("store", "add", "test", duoStore(t))
 	in.mustCLI("apps", "install", "testdata/alpha")
 	in.mustCLI("user", "add", "lin", "--admin", "--password", "lin-password-1")
 	shots := filepath.Join(screenshotDir(t), "zh-CN")
 	os.MkdirAll(shots, 0o755)
 	t.Logf("screenshots: %s", shots)
 	english := englishTexts(t)
+	fragments := englishFragments(t)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(isolatedChromium(t, exe, in.httpsPort)),
@@ -121,6 +153,15 @@ func TestBrowserChinese(t *testing.T) {
 		_, err := chromedp.Run(step(), chromedp.Poll[bool](guarded, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
 		must("wait for "+what, err)
 	}
+	// waitLong waits up to two minutes (an operation on containers).
+	waitLong := func(what, js string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(bctx, 150*time.Second)
+		defer cancel()
+		guarded := "(() => { try { return !!(" + js + ") } catch (e) { return false } })()"
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](guarded, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(120*time.Second)))
+		must("wait for "+what, err)
+	}
 	keys := func(what, k string) { t.Helper(); do(what, chromedp.KeyEvent(k)) }
 	// tabTo presses Tab until the focused element matches sel.
 	tabTo := func(sel string) {
@@ -147,6 +188,11 @@ func TestBrowserChinese(t *testing.T) {
 			for _, e := range english {
 				if s == e || (strings.Count(e, " ") >= 2 && strings.Contains(s, e)) {
 					t.Errorf("%s shows the English %q (in %q)", page, e, s)
+				}
+			}
+			for _, f := range fragments {
+				if strings.Contains(s, f) {
+					t.Errorf("%s shows an English message: %q (in %q)", page, f, s)
 				}
 			}
 		}
@@ -197,6 +243,59 @@ func TestBrowserChinese(t *testing.T) {
 	if body := eval(`document.body.innerText`); !strings.Contains(body, "hello") {
 		t.Errorf("alpha after Enter: %q", body)
 	}
+
+	// fill types into a field as a user does (an input event follows);
+	// press clicks a button wherever it is drawn.
+	fill := func(sel, value string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.focus(); e.value = %q; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, sel, value)
+			_, err := chromedp.Evaluate[bool](js)(ctx, tg)
+			return err
+		})
+	}
+	press := func(sel string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if _, err := chromedp.WaitVisible(chromedp.CSS(sel))(ctx, tg); err != nil {
+				return err
+			}
+			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.scrollIntoView({block: "center"}); e.click(); return true })()`, sel)
+			_, err := chromedp.Evaluate[bool](js)(ctx, tg)
+			return err
+		})
+	}
+	// Install from the store with the progress streaming, a refused
+	// address on the way, then stop the app and change a setting: every
+	// message appctl builds with names in (progress, results, errors, the
+	// events list) shows in Chinese.
+	do("duo's store page", chromedp.Navigate(in.portal("/store/test/duo")), chromedp.WaitVisible(chromedp.CSS("#install-form")))
+	do("a taken address", fill("#subdomain", "alpha"))
+	waitJS("the address refused in Chinese", `document.getElementById("subdomain-status").textContent.includes("已是应用 alpha 的地址")`)
+	chinese("store app, address taken")
+	do("a free address", fill("#subdomain", "duo"))
+	waitJS("the address accepted", `document.getElementById("subdomain-status").textContent.includes("duo.localhost")`)
+	do("install", press("#install"), chromedp.WaitVisible(chromedp.CSS("#progress")))
+	waitJS("install progress", `document.querySelectorAll("#progress [data-op-steps] li").length > 0`)
+	chinese("install progress")
+	waitLong("install finished", `document.getElementById("install-done")`)
+	if r := eval(`document.querySelector("#progress [data-op-result]").textContent + " | " + document.querySelector("#progress [data-op-title]").textContent`); !strings.Contains(r, "Duo 已就绪，地址为 https://duo.localhost") || !strings.Contains(r, "已安装") {
+		t.Errorf("install result: %q", r)
+	}
+	chinese("install done")
+	appPage := in.portal("/apps/duo")
+	do("duo's page", chromedp.Navigate(appPage), chromedp.WaitVisible(chromedp.CSS("#app")), press("#stop"))
+	waitLong("stopped", `document.querySelector("h1 [data-status]").getAttribute("data-status") === "stopped"`)
+	chinese("app stopped")
+	do("start again", press("#start"))
+	waitLong("running again", `document.querySelector("h1 [data-status]").getAttribute("data-status") === "running"`)
+	do("settings", press(`a[href="#settings"]`), chromedp.WaitVisible(chromedp.CSS("#s-GREETING")),
+		fill("#s-GREETING", "changed"), press("#settings-save"))
+	waitLong("recreated, said in Chinese", `document.querySelector("#progress [data-op-result]").textContent.includes("设置已保存；已用新设置重建 Duo")`)
+	chinese("settings saved")
+	do("events", chromedp.Navigate(appPage), chromedp.WaitVisible(chromedp.CSS("#app")), press(`a[href="#events"]`), chromedp.WaitVisible(chromedp.CSS("#event-list")))
+	if ev := eval(`document.getElementById("event-list").textContent`); !strings.Contains(ev, "Duo 已就绪，地址为") || !strings.Contains(ev, "已用新设置重建 Duo") {
+		t.Errorf("events list: %q", ev)
+	}
+	chinese("events")
 
 	// The main pages in Chinese, then in dark mode.
 	do("store", chromedp.Navigate(in.portal("/store")), chromedp.WaitVisible(chromedp.CSS(".store-card")))

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/stackhub/stackhub/internal/i18n"
 )
 
 // Error is an error whose text is written for the person at the keyboard.
@@ -69,8 +71,11 @@ type LockedError struct {
 	RetryAfter time.Duration
 }
 
-func (e *LockedError) Error() string {
-	return fmt.Sprintf("too many failed attempts: try again in %s", roundUp(e.RetryAfter))
+func (e *LockedError) Error() string { return e.Message().English() }
+
+// Message is the error as a catalog message, for the pages.
+func (e *LockedError) Message() i18n.Msg {
+	return i18n.M("too many failed attempts: try again in {{.Wait}}", "Wait", roundUp(e.RetryAfter))
 }
 
 // BusyError is returned when every password-hash slot stayed busy for the
@@ -80,8 +85,11 @@ type BusyError struct {
 	RetryAfter time.Duration
 }
 
-func (e *BusyError) Error() string {
-	return fmt.Sprintf("StackHub is busy checking other sign-ins: try again in %s", roundUp(e.RetryAfter))
+func (e *BusyError) Error() string { return e.Message().English() }
+
+// Message is the error as a catalog message, for the pages.
+func (e *BusyError) Message() i18n.Msg {
+	return i18n.M("StackHub is busy checking other sign-ins: try again in {{.Wait}}", "Wait", roundUp(e.RetryAfter))
 }
 
 // Is makes errors.Is(err, ErrBusy) true.

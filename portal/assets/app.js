@@ -150,7 +150,9 @@ var SH = (function () {
     }
   };
   Progress.prototype.handle = function (e) {
-    var msg = (e.resource ? e.resource + ": " : "") + (e.status || "") + (e.message ? " " + e.message : "");
+    // Statuses are English words of appctl, translated here; messages come
+    // translated from the server (the event's msg_id and args).
+    var msg = (e.resource ? e.resource + ": " : "") + t(e.status || "") + (e.message ? " " + e.message : "");
     if (msg.trim()) this.lines.push(msg.trim());
     if (this.lines.length > 60) this.lines.shift();
     switch (e.phase) {
@@ -168,7 +170,7 @@ var SH = (function () {
       default:
         if (labels[e.phase]) { this.step(e.phase); this.setPct(weights[e.phase] || 50); }
     }
-    if (e.phase === "wait" || e.phase === "validate") this.title.textContent = e.status ? cap(e.status) + "…" : this.title.textContent;
+    if (e.phase === "wait" || e.phase === "validate") this.title.textContent = e.status ? cap(t(e.status)) + "…" : this.title.textContent;
   };
   Progress.prototype.image = function (e) {
     this.step("image");
@@ -191,7 +193,7 @@ var SH = (function () {
     Object.keys(im.layers).forEach(function (k) { cur += im.layers[k].cur; total += im.layers[k].total; });
     if (!layer && e.status) im.status = e.status;
     var present = /present|exists|already|complete/i.test(im.status || e.status || "");
-    im.st.textContent = total ? bytes(cur) + " / " + bytes(total) + (present ? " · " + t("present") : "") : (im.status || e.status || "");
+    im.st.textContent = total ? bytes(cur) + " / " + bytes(total) + (present ? " · " + t("present") : "") : t(im.status || e.status || "");
     im.bar.style.width = (total ? Math.round(100 * cur / total) : (present ? 100 : 5)) + "%";
     var all = 0, n = 0, self = this;
     Object.keys(this.images).forEach(function (k) {
@@ -205,7 +207,7 @@ var SH = (function () {
     var self = this;
     this.order.forEach(function (k) { self.seen[k].className = "done"; });
     this.setPct(100);
-    this.title.textContent = cap(e.status || "done");
+    this.title.textContent = cap(t(e.status || "done"));
     if (e.message) this.result.appendChild(el("p", "muted small", e.message));
     this.box.classList.add("finished");
     this.done = e;
