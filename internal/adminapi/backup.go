@@ -110,7 +110,7 @@ func (s *server) serveBackup(w http.ResponseWriter, r *http.Request, p *platform
 	case len(parts) == 3 && parts[0] == "apps" && parts[2] == "backups" && r.Method == http.MethodGet:
 		snaps, err := p.Apps.Backups(r.Context(), parts[1])
 		if err != nil {
-			writeError(w, backupStatus(err), err)
+			writeError(w, appctl.HTTPStatus(err), err)
 			return true
 		}
 		writeJSON(w, snaps)
@@ -147,7 +147,7 @@ func (s *server) serveBackup(w http.ResponseWriter, r *http.Request, p *platform
 			}
 			app, err := updateTarget(r.Context(), p, id, req)
 			if err != nil {
-				writeError(w, backupStatus(err), err)
+				writeError(w, appctl.HTTPStatus(err), err)
 				return true
 			}
 			stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
@@ -214,7 +214,7 @@ func (s *server) repository(w http.ResponseWriter, r *http.Request, p *platform.
 		repo := backup.Repo{URL: req.URL, SFTPCommand: req.SFTPCommand, Env: req.Env, Password: req.Password}
 		pw, err := keeper.Configure(r.Context(), repo)
 		if err != nil {
-			writeError(w, backupStatus(err), err)
+			writeError(w, appctl.HTTPStatus(err), err)
 			return
 		}
 		ans := repositoryAnswer(repo)
@@ -225,32 +225,6 @@ func (s *server) repository(w http.ResponseWriter, r *http.Request, p *platform.
 	default:
 		writeError(w, 405, errors.New("use GET or POST"))
 	}
-}
-
-// backupStatus maps backup errors to HTTP statuses, then the others.
-func backupStatus(err error) int {
-	switch {
-	case errors.Is(err, backup.ErrNotConfigured), errors.Is(err, backup.ErrNoRestic):
-		return http.StatusFailedDependency
-	case errors.Is(err, backup.ErrNoSnapshot):
-		return http.StatusNotFound
-	case errors.Is(err, backup.ErrWrongPassword):
-		return http.StatusForbidden
-	case errors.Is(err, backup.ErrUnreachable), errors.Is(err, backup.ErrNoRepository):
-		return http.StatusBadGateway
-	case errors.Is(err, backup.ErrNoSpace):
-		return http.StatusInsufficientStorage
-	}
-	return statusOf(err)
-}
-
-func isBackupError(err error) bool {
-	for _, e := range []error{backup.ErrNotConfigured, backup.ErrNoRestic, backup.ErrNoSnapshot, backup.ErrWrongPassword, backup.ErrUnreachable, backup.ErrNoRepository, backup.ErrNoSpace} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *server) schedule(w http.ResponseWriter, r *http.Request, p *platform.Platform, id string) {
@@ -269,13 +243,13 @@ func (s *server) schedule(w http.ResponseWriter, r *http.Request, p *platform.Pl
 		}
 		out, err := p.Apps.SetSchedule(id, &sc)
 		if err != nil {
-			writeError(w, statusOf(err), err)
+			writeError(w, appctl.HTTPStatus(err), err)
 			return
 		}
 		writeJSON(w, out)
 	case http.MethodDelete:
 		if _, err := p.Apps.SetSchedule(id, nil); err != nil {
-			writeError(w, statusOf(err), err)
+			writeError(w, appctl.HTTPStatus(err), err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -47,7 +47,7 @@ func (s *server) domains(w http.ResponseWriter, r *http.Request, p *platform.Pla
 	case len(parts) == 3 && r.Method == http.MethodGet:
 		ds, err := p.Apps.Domains(id)
 		if err != nil {
-			writeError(w, statusOf(err), err)
+			writeError(w, appctl.HTTPStatus(err), err)
 			return
 		}
 		writeJSON(w, DomainAnswer{Domains: nonNil(ds)})
@@ -66,14 +66,14 @@ func (s *server) domains(w http.ResponseWriter, r *http.Request, p *platform.Pla
 			return
 		}
 		if err != nil {
-			writeError(w, statusOf(err), err)
+			writeError(w, appctl.HTTPStatus(err), err)
 			return
 		}
 		writeJSON(w, DomainAnswer{Domains: nonNil(rec.Domains), Check: check})
 	case len(parts) == 4 && r.Method == http.MethodDelete:
 		rec, err := p.Apps.RemoveDomain(id, parts[3])
 		if err != nil {
-			writeError(w, statusOf(err), err)
+			writeError(w, appctl.HTTPStatus(err), err)
 			return
 		}
 		writeJSON(w, DomainAnswer{Domains: nonNil(rec.Domains)})
@@ -115,12 +115,4 @@ func (c Client) RemoveDomain(id, name string) ([]appctl.Domain, error) {
 func (c Client) Declared() (declare.Status, error) {
 	var st declare.Status
 	return st, c.call(http.MethodGet, "/stackhub/declared", nil, &st)
-}
-
-// managedStatus maps ErrManaged to 409 for statusOf's callers.
-func managedStatus(err error) (int, bool) {
-	if errors.Is(err, appctl.ErrManaged) {
-		return http.StatusConflict, true
-	}
-	return 0, false
 }

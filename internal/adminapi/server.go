@@ -116,7 +116,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 2 && parts[0] == "apps" && r.Method == http.MethodGet:
 		st, err := p.Apps.Status(r.Context(), parts[1])
 		if err != nil {
-			writeError(w, statusOf(err), err)
+			writeError(w, appctl.HTTPStatus(err), err)
 			return
 		}
 		writeJSON(w, st)
@@ -218,7 +218,7 @@ func (s *server) install(w http.ResponseWriter, r *http.Request, p *platform.Pla
 	}
 	required, err := requiredApps(p, app, req.WithDeps)
 	if err != nil {
-		writeError(w, statusOf(err), err)
+		writeError(w, appctl.HTTPStatus(err), err)
 		return
 	}
 	stream(w, r, func(ctx context.Context, progress func(appctl.Event)) error {
@@ -238,7 +238,7 @@ func (s *server) logs(w http.ResponseWriter, r *http.Request, p *platform.Platfo
 			io.WriteString(w, f.Report())
 			return
 		}
-		writeError(w, statusOf(err), err)
+		writeError(w, appctl.HTTPStatus(err), err)
 		return
 	}
 	follow, _ := strconv.ParseBool(r.URL.Query().Get("follow"))
@@ -277,24 +277,13 @@ func stream(w http.ResponseWriter, r *http.Request, op func(context.Context, fun
 	select {
 	case err := <-done:
 		if err != nil {
-			emit(appctl.Event{Time: time.Now(), Phase: appctl.PhaseError, Code: statusOf(err), Message: err.Error()})
+			emit(appctl.Event{Time: time.Now(), Phase: appctl.PhaseError, Code: appctl.HTTPStatus(err), Message: err.Error()})
 		}
 	case <-r.Context().Done():
 		mu.Lock()
 		gone = true
 		mu.Unlock()
 	}
-}
-
-// statusOf maps an operation's error to an HTTP status.
-func statusOf(err error) int {
-	if code, ok := managedStatus(err); ok {
-		return code
-	}
-	if code := appctl.HTTPStatus(err); code != http.StatusInternalServerError || !isBackupError(err) {
-		return code
-	}
-	return backupStatus(err)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
