@@ -30,8 +30,8 @@ type AppCard struct {
 	// in to the app host).
 	Link string `json:"link"`
 	Icon string `json:"icon"`
-	// Status is one word: installing, starting, running, unhealthy,
-	// stopping, stopped, updating, removing, failed.
+	// Status sums the app up: installing, starting, running, unhealthy,
+	// stopping, stopped, updating, backing up, restoring, removing, failed.
 	Status    string         `json:"status"`
 	Health    string         `json:"health,omitempty"`
 	Store     string         `json:"store,omitempty"`
@@ -64,6 +64,10 @@ func appStatusWord(st appctl.AppStatus, op *OperationView) string {
 			return "stopping"
 		case "remove":
 			return "removing"
+		case "backup":
+			return "backing up"
+		case "restore":
+			return "restoring"
 		default:
 			return "updating"
 		}

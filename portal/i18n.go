@@ -84,7 +84,7 @@ var scriptCall = regexp.MustCompile(`\bt\(("(?:[^"\\]|\\.)*")`)
 
 // appStatuses are the states a status pill shows.
 var appStatuses = []string{"running", "stopped", "exited", "created", "dead", "healthy", "paused", "removing",
-	"restarting", "starting", "stopping", "unhealthy", "updating", "installing", "installed", "failed", "missing", "partial"}
+	"restarting", "starting", "stopping", "unhealthy", "updating", "backing up", "restoring", "installing", "installed", "failed", "missing", "partial"}
 
 // scriptTexts are the scripts' texts of each language but English (whose
 // texts are the IDs themselves).
