@@ -48,6 +48,21 @@ type asidePath struct {
 	Aside string `json:"aside"`
 }
 
+// putBackAside moves what an operation put aside back to its live path,
+// replacing what the operation left there; what was never moved aside
+// stays (the live one is the old one). what names the operation in the log.
+func (m *Manager) putBackAside(what, id string, aside []asidePath) {
+	for _, a := range aside {
+		if _, err := os.Stat(a.Aside); err != nil {
+			continue
+		}
+		os.RemoveAll(a.Live)
+		if err := os.Rename(a.Aside, a.Live); err != nil {
+			m.log.Error(what+": put back", zap.String("app", id), zap.String("path", a.Live), zap.Error(err))
+		}
+	}
+}
+
 const (
 	opDone = "done"
 )
@@ -392,15 +407,7 @@ func (m *Manager) undoRestore(ctx context.Context, id string, op *opRecord, prog
 	if err := m.engine.Stop(ctx, op.Old.Project, nil, progress); err != nil {
 		m.log.Warn("undo restore: stop", zap.String("app", id), zap.Error(err))
 	}
-	for _, a := range op.Aside {
-		if _, err := os.Stat(a.Aside); err != nil {
-			continue // never moved: the live one is the old one
-		}
-		os.RemoveAll(a.Live)
-		if err := os.Rename(a.Aside, a.Live); err != nil {
-			m.log.Error("undo restore: put back", zap.String("app", id), zap.String("path", a.Live), zap.Error(err))
-		}
-	}
+	m.putBackAside("undo restore", id, op.Aside)
 	old := op.Old
 	old.UpdatedAt = time.Now().UTC()
 	if err := m.db.Put(recordKey(id), old); err != nil {

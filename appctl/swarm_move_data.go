@@ -15,7 +15,6 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/client"
-	"go.uber.org/zap"
 
 	"github.com/stackhub/stackhub/backup"
 )
@@ -162,15 +161,7 @@ func (d localData) Restore(ctx context.Context, _ string, rec *Record, snap Move
 // undoMoveData puts back what a move's restore on this disk moved aside
 // (also what recovery does with a move a crash interrupted).
 func (m *Manager) undoMoveData(id string, op *opRecord) {
-	for _, a := range op.Aside {
-		if _, err := os.Stat(a.Aside); err != nil {
-			continue // never moved: the live one is the old one
-		}
-		os.RemoveAll(a.Live)
-		if err := os.Rename(a.Aside, a.Live); err != nil {
-			m.log.Error("undo move: put back", zap.String("app", id), zap.String("path", a.Live), zap.Error(err))
-		}
-	}
+	m.putBackAside("undo move", id, op.Aside)
 	os.RemoveAll(op.Staging)
 	m.db.Delete(opKey(id))
 }
