@@ -173,20 +173,12 @@ func (m *Manager) swarmConverge(ctx context.Context, rec *Record, p *types.Proje
 		return err
 	}
 	progress(Event{Phase: PhaseWait, Status: "waiting for the web UI to answer", Resource: rec.MainSvc})
-	deadline := time.Now().Add(m.cfg.WaitTimeout)
-	for {
-		// A relay accepts at once; the app answers once a byte comes back.
-		if answers(upstream) {
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the web UI of service %s did not answer through its relay within %s: `docker service ps %s_%s` shows its tasks", rec.MainSvc, m.cfg.WaitTimeout, rec.Project, rec.MainSvc)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(300 * time.Millisecond):
-		}
+	// A relay accepts at once; the app answers once a byte comes back.
+	err = m.poll(ctx, 300*time.Millisecond, func() (bool, error) { return answers(upstream), nil }, func() error {
+		return fmt.Errorf("the web UI of service %s did not answer through its relay within %s: `docker service ps %s_%s` shows its tasks", rec.MainSvc, m.cfg.WaitTimeout, rec.Project, rec.MainSvc)
+	})
+	if err != nil {
+		return err
 	}
 	m.publish(rec, upstream)
 	progress(say(Event{Phase: PhasePublish, Status: "published", Resource: rec.Host}, "routed through relay {{.Upstream}}", "Upstream", upstream))

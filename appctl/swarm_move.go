@@ -167,21 +167,12 @@ func (m *Manager) moveWithData(ctx context.Context, rec Record, p *types.Project
 // waitStackStopped waits until every task of the app has exited (their
 // containers write the data).
 func (m *Manager) waitStackStopped(ctx context.Context, rec *Record) error {
-	deadline := time.Now().Add(m.cfg.WaitTimeout)
-	for {
+	return m.poll(ctx, 300*time.Millisecond, func() (bool, error) {
 		stopped, err := swarm.Quiet(ctx, m.engine.Docker(), rec.Project)
-		if err == nil && stopped {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the app's tasks did not stop within %s", m.cfg.WaitTimeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(300 * time.Millisecond):
-		}
-	}
+		return err == nil && stopped, nil // an error asks again
+	}, func() error {
+		return fmt.Errorf("the app's tasks did not stop within %s", m.cfg.WaitTimeout)
+	})
 }
 
 // dataOf names the app's data that would stay behind on its node: named

@@ -383,33 +383,24 @@ func firstLine(s string) string {
 // one makes sure an update or a restore is judged on the containers that
 // run now, after the recreation.
 func (m *Manager) waitHealthy(ctx context.Context, rec *Record) error {
-	deadline := time.Now().Add(m.cfg.WaitTimeout)
-	for {
+	return m.poll(ctx, 500*time.Millisecond, func() (bool, error) {
 		cs, err := m.engine.Ps(ctx, rec.Project)
 		if err != nil {
-			return err
+			return false, err
 		}
 		ready := len(cs) > 0
 		for _, c := range cs {
 			switch {
 			case c.State == "exited" || c.State == "dead":
-				return fmt.Errorf("service %s stopped (exit code %d): `stackhub apps logs %s` shows why", c.Service, c.ExitCode, rec.ID)
+				return false, fmt.Errorf("service %s stopped (exit code %d): `stackhub apps logs %s` shows why", c.Service, c.ExitCode, rec.ID)
 			case c.Health == "unhealthy":
-				return fmt.Errorf("service %s is unhealthy: its healthcheck fails", c.Service)
+				return false, fmt.Errorf("service %s is unhealthy: its healthcheck fails", c.Service)
 			case c.State != "running" || (c.Health != "" && c.Health != "healthy"):
 				ready = false
 			}
 		}
-		if ready {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the app was not healthy within %s", m.cfg.WaitTimeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+		return ready, nil
+	}, func() error {
+		return fmt.Errorf("the app was not healthy within %s", m.cfg.WaitTimeout)
+	})
 }
