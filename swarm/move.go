@@ -25,6 +25,18 @@ var ErrAlreadyThere = errors.New("the app already runs on that node")
 // or the app's data is on several: its data cannot follow it.
 var ErrMoveAmbiguous = errors.New("an app with data moves from one node to one node")
 
+// onlyNode returns the one node of nodes; none says why there is none,
+// many why several (given them, comma-separated) will not do.
+func onlyNode(nodes []string, none func() error, many func(all string) error) (string, error) {
+	switch len(nodes) {
+	case 0:
+		return "", none()
+	case 1:
+		return nodes[0], nil
+	}
+	return "", many(strings.Join(nodes, ", "))
+}
+
 // planMove decides a move of an app with data. running names the nodes the
 // app's tasks run on now (empty when it is stopped); from is its current
 // placement, to the new one, manager the manager's hostname (the default
@@ -35,14 +47,15 @@ var ErrMoveAmbiguous = errors.New("an app with data moves from one node to one n
 func planMove(nodes []swarm.Node, running []string, from, to Placement, manager string) (MovePlan, error) {
 	var plan MovePlan
 	targets := to.Candidates(nodes, manager)
-	switch len(targets) {
-	case 0:
-		return plan, fmt.Errorf("%w: no ready, active node satisfies %v; `stackhub nodes list` shows the nodes, their state and labels", ErrNoPlace, to.constraints(manager))
-	case 1:
-		plan.To = targets[0]
-	default:
-		return plan, fmt.Errorf("%w: %v allows %s; name one node with --node", ErrMoveAmbiguous, to.constraints(manager), strings.Join(targets, ", "))
+	to1, err := onlyNode(targets, func() error {
+		return fmt.Errorf("%w: no ready, active node satisfies %v; `stackhub nodes list` shows the nodes, their state and labels", ErrNoPlace, to.constraints(manager))
+	}, func(all string) error {
+		return fmt.Errorf("%w: %v allows %s; name one node with --node", ErrMoveAmbiguous, to.constraints(manager), all)
+	})
+	if err != nil {
+		return plan, err
 	}
+	plan.To = to1
 	sources := running
 	if len(sources) == 0 {
 		// Stopped: the data is on the node its placement pins it to,
@@ -54,14 +67,15 @@ func planMove(nodes []swarm.Node, running []string, from, to Placement, manager 
 		}
 	}
 	sort.Strings(sources)
-	switch len(sources) {
-	case 0:
-		return plan, fmt.Errorf("%w: no node of the swarm matches the app's placement %v, so its data cannot be found", ErrNoNode, from.constraints(manager))
-	case 1:
-		plan.From = sources[0]
-	default:
-		return plan, fmt.Errorf("%w: its tasks run on %s, each with its own copy of the data; pin it to one node first", ErrMoveAmbiguous, strings.Join(sources, ", "))
+	from1, err := onlyNode(sources, func() error {
+		return fmt.Errorf("%w: no node of the swarm matches the app's placement %v, so its data cannot be found", ErrNoNode, from.constraints(manager))
+	}, func(all string) error {
+		return fmt.Errorf("%w: its tasks run on %s, each with its own copy of the data; pin it to one node first", ErrMoveAmbiguous, all)
+	})
+	if err != nil {
+		return plan, err
 	}
+	plan.From = from1
 	if plan.From == plan.To {
 		return plan, fmt.Errorf("%w (%s)", ErrAlreadyThere, plan.To)
 	}
