@@ -16,19 +16,13 @@ import (
 
 	"github.com/stackhub/stackhub/backup"
 	"github.com/stackhub/stackhub/internal/dockertest"
+	"github.com/stackhub/stackhub/internal/repotest"
 	"github.com/stackhub/stackhub/internal/sshdtest"
 	"github.com/stackhub/stackhub/stores"
 )
 
-func needRestic(t *testing.T) {
-	t.Helper()
-	if err := (backup.Repo{URL: "x"}).Check(context.Background()); errors.Is(err, backup.ErrNoRestic) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("restic is required in CI (`make deps` installs it): %v", err)
-		}
-		t.Skipf("%v: skipping; CI=true makes this a failure", err)
-	}
-}
+// needRestic skips a backup test without restic (fails it in CI).
+var needRestic = repotest.NeedRestic
 
 // keepApp is a test app with data in both places an app keeps it: the
 // counter of /count in a named volume (DATA_DIR=/store, where MIGRATE
@@ -64,6 +58,17 @@ volumes:
 // older checkout may rebuild stackhub-testapp:dev without them.
 func (h *harness) keepImage(t *testing.T) string {
 	return dockertest.TestImage(t, h.docker, "stackhub-testapp:versions")
+}
+
+// newKeepHarness is a harness with a repository in a temporary folder and
+// keepApp version 1 installed as id: the start of most backup tests.
+func newKeepHarness(t *testing.T, id string) *harness {
+	t.Helper()
+	needRestic(t)
+	h := newHarness(t)
+	h.configureRepo(t, filepath.Join(t.TempDir(), "repo"))
+	h.installKeep(t, id, keepApp(h.keepImage(t), "1", ""))
+	return h
 }
 
 func (h *harness) configureRepo(t *testing.T, url string) string {
@@ -120,11 +125,8 @@ func writeString(t *testing.T, p, s string) {
 // TestBackupChangeRestore: a backup holds the data folder and the named
 // volume; after changes, a restore puts both back, and the app answers.
 func TestBackupChangeRestore(t *testing.T) {
-	needRestic(t)
-	h := newHarness(t)
+	h := newKeepHarness(t, "keep")
 	ctx := context.Background()
-	h.configureRepo(t, filepath.Join(t.TempDir(), "repo"))
-	h.installKeep(t, "keep", keepApp(h.keepImage(t), "1", ""))
 	host := "keep.test.localhost"
 	writeString(t, h.dataFile("keep", "note.txt"), "before")
 	h.get(t, host, "/count")
@@ -265,11 +267,8 @@ func TestBackupOverSFTP(t *testing.T) {
 // TestClone: the copy has the data, answers at its own address, and the
 // two are independent.
 func TestClone(t *testing.T) {
-	needRestic(t)
-	h := newHarness(t)
+	h := newKeepHarness(t, "keep")
 	ctx := context.Background()
-	h.configureRepo(t, filepath.Join(t.TempDir(), "repo"))
-	h.installKeep(t, "keep", keepApp(h.keepImage(t), "1", ""))
 	writeString(t, h.dataFile("keep", "note.txt"), "shared")
 	h.get(t, "keep.test.localhost", "/count")
 
@@ -473,11 +472,8 @@ func TestBackupOntoAFullDisk(t *testing.T) {
 // TestRestoreOfAStoppedApp: the restored app is checked healthy, then
 // stays stopped as it was.
 func TestRestoreOfAStoppedApp(t *testing.T) {
-	needRestic(t)
-	h := newHarness(t)
+	h := newKeepHarness(t, "keep")
 	ctx := context.Background()
-	h.configureRepo(t, filepath.Join(t.TempDir(), "repo"))
-	h.installKeep(t, "keep", keepApp(h.keepImage(t), "1", ""))
 	writeString(t, h.dataFile("keep", "note.txt"), "saved")
 	if _, err := h.m.Backup(ctx, "keep", "", nil); err != nil {
 		t.Fatal(err)

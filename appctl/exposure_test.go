@@ -20,6 +20,7 @@ import (
 	"github.com/moby/moby/client"
 	"gopkg.in/yaml.v3"
 
+	"github.com/stackhub/stackhub/internal/repotest"
 	"github.com/stackhub/stackhub/stores"
 )
 
@@ -28,15 +29,7 @@ import (
 const storeFixtures = "../stores/testdata"
 
 // freePort returns a TCP port of 127.0.0.1 nothing listens on now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+var freePort = repotest.FreePort
 
 // editCompose changes an app's compose document with f.
 func editCompose(t *testing.T, app stores.App, f func(services map[string]any)) stores.App {

@@ -56,11 +56,8 @@ func tree(t *testing.T, dir string) map[string]string {
 // starts), restored byte for byte, undone (what was there comes back), and
 // restored again; the app then counts on from its volume.
 func TestMoveDataRoundTrip(t *testing.T) {
-	needRestic(t)
-	h := newHarness(t)
+	h := newKeepHarness(t, "mover")
 	ctx := context.Background()
-	h.configureRepo(t, filepath.Join(t.TempDir(), "repo"))
-	h.installKeep(t, "mover", keepApp(h.keepImage(t), "1", ""))
 	host := "mover.test.localhost"
 	h.get(t, host, "/count")
 	if got := h.get(t, host, "/count"); got != "2" {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stackhub/stackhub/internal/kv"
 	"github.com/stackhub/stackhub/internal/repotest"
 )
 
@@ -245,13 +244,7 @@ func TestKeeperSealsRepositoryCredentials(t *testing.T) {
 		{URL: "s3:" + s3.URL + "/kept", Env: map[string]string{EnvS3KeyID: keyID, EnvS3Secret: secret}},
 	} {
 		t.Run(repo.Kind()+" "+repo.Redacted(), func(t *testing.T) {
-			data := t.TempDir()
-			db, err := kv.Open(filepath.Join(data, "state"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			k := Keeper{DB: db, DataDir: data}
+			k := newKeeper(t)
 			pw, err := k.Configure(ctx, repo)
 			if err != nil {
 				t.Fatal(err)

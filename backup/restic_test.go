@@ -13,18 +13,12 @@ import (
 	"testing"
 
 	"github.com/stackhub/stackhub/internal/kv"
+	"github.com/stackhub/stackhub/internal/repotest"
 	"github.com/stackhub/stackhub/internal/sshdtest"
 )
 
-func needRestic(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("restic"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("restic is required in CI (`make deps` installs it): %v", err)
-		}
-		t.Skipf("restic not installed (%v): skipping; CI=true makes this a failure", err)
-	}
-}
+// needRestic skips a backup test without restic (fails it in CI).
+var needRestic = repotest.NeedRestic
 
 func writeTree(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
@@ -203,19 +197,26 @@ func TestFullDisk(t *testing.T) {
 	}
 }
 
+// newKeeper is a Keeper on a state database in a temporary folder (closed
+// when the test ends).
+func newKeeper(t *testing.T) Keeper {
+	t.Helper()
+	data := t.TempDir()
+	db, err := kv.Open(filepath.Join(data, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return Keeper{DB: db, DataDir: data}
+}
+
 // TestKeeperSealsThePassword: the password is generated, returned once,
 // stored sealed (not readable in the state database), and opens the
 // repository when read back.
 func TestKeeperSealsThePassword(t *testing.T) {
 	needRestic(t)
 	ctx := context.Background()
-	data := t.TempDir()
-	db, err := kv.Open(filepath.Join(data, "state"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	k := Keeper{DB: db, DataDir: data}
+	k := newKeeper(t)
 	if _, err := k.Repo(); !errors.Is(err, ErrNotConfigured) {
 		t.Errorf("before setup: %v, want ErrNotConfigured", err)
 	}
@@ -227,7 +228,7 @@ func TestKeeperSealsThePassword(t *testing.T) {
 	if len(pw) < 24 {
 		t.Errorf("generated password %q is short", pw)
 	}
-	st, err := os.Stat(filepath.Join(data, KeyFile))
+	st, err := os.Stat(filepath.Join(k.DataDir, KeyFile))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v %v, want mode 0600", st, err)
 	}
@@ -244,7 +245,7 @@ func TestKeeperSealsThePassword(t *testing.T) {
 		t.Errorf("the stored password does not open the repository: %v", err)
 	}
 	// Another data folder's key does not unseal it.
-	os.WriteFile(filepath.Join(data, KeyFile), bytes.Repeat([]byte{7}, 32), 0o600)
+	os.WriteFile(filepath.Join(k.DataDir, KeyFile), bytes.Repeat([]byte{7}, 32), 0o600)
 	if _, err := k.Repo(); err == nil {
 		t.Error("a different key unsealed the password")
 	}

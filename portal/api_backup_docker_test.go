@@ -3,7 +3,6 @@ package portal
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/stackhub/stackhub/backup"
 	"github.com/stackhub/stackhub/internal/dockertest"
 	"github.com/stackhub/stackhub/internal/platform"
+	"github.com/stackhub/stackhub/internal/repotest"
 )
 
 // keepCompose is a store app whose versions differ by the name they log
@@ -42,15 +42,8 @@ services:
 `, version, image, version, env)
 }
 
-func needRestic(t *testing.T) {
-	t.Helper()
-	if err := (backup.Repo{URL: "x"}).Check(context.Background()); errors.Is(err, backup.ErrNoRestic) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("restic is required in CI (`make deps` installs it): %v", err)
-		}
-		t.Skipf("%v: skipping; CI=true makes this a failure", err)
-	}
-}
+// needRestic skips a backup test without restic (fails it in CI).
+var needRestic = repotest.NeedRestic
 
 // newKeepEnv is a portal on a real platform whose store "test" has the
 // app keep at version 1.0 (writeKeep changes it), with an admin signed in.
