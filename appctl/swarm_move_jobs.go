@@ -3,8 +3,9 @@ package appctl
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -68,7 +69,7 @@ func (d jobData) backupJob(node string, rec *Record, repo backup.Repo, vols map[
 		args = append(args, "--tag", "version:"+rec.Version)
 	}
 	args = append(args, path.Join(dir, "data"), path.Join(dir, manifestName))
-	for _, key := range sortedKeysOf(vols) {
+	for _, key := range slices.Sorted(maps.Keys(vols)) {
 		j.Volumes[vols[key]] = path.Join(jobVolumes, key)
 		args = append(args, path.Join(jobVolumes, key))
 	}
@@ -122,7 +123,7 @@ func (d jobData) Backup(ctx context.Context, node string, rec *Record, progress 
 	}
 	man := backupManifest{Format: 1, App: rec.ID, Time: time.Now().UTC(), Reason: "move", Record: *rec, AppDir: d.m.appDir(rec.ID)}
 	man.Record.State, man.Record.Note, man.Record.Error = StateInstalled, "", ""
-	for _, key := range sortedKeysOf(vols) {
+	for _, key := range slices.Sorted(maps.Keys(vols)) {
 		man.Volumes = append(man.Volumes, volumeCopy{Key: key, Name: vols[key], Path: path.Join(jobVolumes, key)})
 	}
 	tag := "move:" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -171,13 +172,4 @@ func (d jobData) Clear(ctx context.Context, node string, rec *Record) error {
 		return err
 	}
 	return swarm.RunJob(ctx, d.m.engine.Docker(), d.clearJob(node, rec, vols), d.m.cfg.WaitTimeout)
-}
-
-func sortedKeysOf(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -33,12 +33,7 @@ func (s REST) URL(name string) string {
 // NeedRclone fails the test in CI and skips it elsewhere without rclone.
 func NeedRclone(t testing.TB) {
 	t.Helper()
-	if _, err := exec.LookPath("rclone"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("rclone (the REST server of the backup tests) is required in CI (`make deps` installs it): %v", err)
-		}
-		t.Skipf("rclone not installed (%v): skipping; CI=true makes this a failure", err)
-	}
+	needCommand(t, "rclone", "rclone (the REST server of the backup tests)")
 }
 
 // StartREST starts a REST server; with a user, it asks for HTTP basic

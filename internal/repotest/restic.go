@@ -6,14 +6,20 @@ import (
 	"testing"
 )
 
-// NeedRestic skips the test when restic is not installed, and fails it in
-// CI, which must run every backup test.
+// NeedRestic fails the test in CI and skips it elsewhere without restic.
 func NeedRestic(t testing.TB) {
 	t.Helper()
-	if _, err := exec.LookPath("restic"); err != nil {
+	needCommand(t, "restic", "restic")
+}
+
+// needCommand fails the test in CI and skips it elsewhere when the command
+// name (what it is for the tests: what) is not installed.
+func needCommand(t testing.TB, name, what string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("restic is required in CI (`make deps` installs it): %v", err)
+			t.Fatalf("%s is required in CI (`make deps` installs it): %v", what, err)
 		}
-		t.Skipf("restic is not installed (%v): skipping; CI=true makes this a failure", err)
+		t.Skipf("%s not installed (%v): skipping; CI=true makes this a failure", name, err)
 	}
 }
