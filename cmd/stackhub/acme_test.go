@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stackhub/stackhub/internal/domains/stubdns"
+	"github.com/stackhub/stackhub/internal/serverproc"
 )
 
 // loopbackResolver answers A 127.0.0.1 for every name: the test's stand-in
@@ -52,14 +53,13 @@ func pebble(t *testing.T, httpPort, tlsPort int, dnsServer string) (dir, apiCA s
 	b, _ := json.Marshal(cfg)
 	cfgPath := filepath.Join(t.TempDir(), "pebble.json")
 	os.WriteFile(cfgPath, b, 0o644)
-	cmd := exec.Command(bin, "-config", cfgPath, "-dnsserver", dnsServer)
-	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0")
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	proc, err := serverproc.Start(bin, []string{"-config", cfgPath, "-dnsserver", dnsServer},
+		[]string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(proc.Kill)
+	out := proc.Out
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("pebble:\n%s", out)
