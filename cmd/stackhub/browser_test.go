@@ -30,11 +30,7 @@ func TestBrowserSignInWithEnrolment(t *testing.T) {
 	in.mustCLI("apps", "install", "testdata/alpha")
 	in.mustCLI("user", "add", "erin", "--admin", "--password", "erin-password-1")
 
-	// Trust the instance's local CA in this throw-away profile, by the
-	// public keys of its root and intermediate (Chromium treats pages
-	// behind ignored certificate errors as insecure: no Secure cookies).
-	br := browsertest.Start(t, browsertest.Isolated(t, exe, in.httpsPort),
-		chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs()))
+	br := in.browser(exe)
 	br.Dump = "html"
 
 	target := in.url("alpha", "/welcome?from=browser")
@@ -95,6 +91,17 @@ func TestBrowserSignInWithEnrolment(t *testing.T) {
 	if loc := location(); !strings.HasPrefix(loc, in.portal("/login?rd=")) {
 		t.Errorf("after sign-out the app is at %s", loc)
 	}
+}
+
+// browser starts Chromium (exe) for the instance, in a network namespace
+// of its own where it can, trusting the instance's local CA in its
+// throw-away profile by the public keys of its root and intermediate
+// (Chromium treats pages behind ignored certificate errors as insecure: no
+// Secure cookies).
+func (in *instance) browser(exe string, extra ...chromedp.ExecAllocatorOption) *browsertest.Browser {
+	in.t.Helper()
+	return browsertest.Start(in.t, browsertest.Isolated(in.t, exe, in.httpsPort),
+		append([]chromedp.ExecAllocatorOption{chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs())}, extra...)...)
 }
 
 // caSPKIs returns the base64 SHA-256 digests of the public keys of the

@@ -32,8 +32,7 @@ func TestBrowserDomains(t *testing.T) {
 	b.open("dora", "dora-password-1", "", page)
 	pu, _ := url.Parse(page)
 
-	br := browsertest.Start(t, browsertest.Isolated(t, exe, in.httpsPort),
-		chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs()))
+	br := in.browser(exe)
 	br.Dump = "#domains"
 	step := func() context.Context { return br.Step(60 * time.Second) }
 	must, eval := br.Must, br.Eval

@@ -112,11 +112,7 @@ func TestBrowserChinese(t *testing.T) {
 	english := englishTexts(t)
 	fragments := englishFragments(t)
 
-	br := browsertest.Start(t, browsertest.Isolated(t, exe, in.httpsPort),
-		chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs()),
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.Flag("accept-lang", "zh-CN,zh"),
-	)
+	br := in.browser(exe, chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
 	br.Dump = "body"
 	step := func() context.Context { return br.Step(60 * time.Second) }
 	must, eval := br.Must, br.Eval

@@ -28,8 +28,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	in.mustCLI("apps", "install", "testdata/alpha")
 	in.mustCLI("user", "add", "erin", "--admin", "--password", "erin-password-1")
 
-	br := browsertest.Start(t, browsertest.Isolated(t, exe, in.httpsPort),
-		chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs()))
+	br := in.browser(exe)
 	br.Dump = "html"
 	step := func() context.Context { return br.Step(30 * time.Second) }
 	must, text, location := br.Must, br.Text, br.Location

@@ -83,8 +83,7 @@ func TestBrowserPortal(t *testing.T) {
 	shots := screenshotDir(t)
 	t.Logf("screenshots of the portal: %s", shots)
 
-	br := browsertest.Start(t, browsertest.Isolated(t, exe, in.httpsPort),
-		chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs()))
+	br := in.browser(exe)
 	bctx, step := br.Ctx, br.Step
 	// The page's script errors and console messages, for failures.
 	var pageLogMu sync.Mutex
