@@ -40,9 +40,10 @@ deps:
 	@command -v $(GO) >/dev/null || { echo "Go is required: https://go.dev/dl/"; exit 1; }
 	@command -v docker >/dev/null || { echo "Docker is required: install docker.io (Debian) and start it"; exit 1; }
 	@docker info >/dev/null 2>&1 || { echo "Docker is installed but not reachable: start it (systemctl start docker) or add your user to the docker group"; exit 1; }
-	@# Chromium for the browser sign-in test (skipped without it, except in CI).
-	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
-	  else echo "Chromium is needed by the browser test: sudo apt-get install -y chromium"; fi; }
+	@# Chromium for the browser tests (skipped without it, except in CI), and ip
+	@# (iproute2) to run it in a network namespace of its own (internal/browsertest).
+	@{ command -v chromium >/dev/null && command -v ip >/dev/null; } || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium iproute2; \
+	  else echo "Chromium and iproute2 are needed by the browser tests: sudo apt-get install -y chromium iproute2"; fi; }
 	@# restic (the backup engine), sshd and rclone (the SFTP and REST-server repositories of the backup tests).
 	@{ command -v restic >/dev/null && test -x /usr/sbin/sshd && command -v rclone >/dev/null; } || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y restic openssh-server rclone; \
 	  else echo "restic (the backup engine), openssh-server and rclone (for the backup tests) are missing: sudo apt-get install -y restic openssh-server rclone"; fi; }

@@ -2,39 +2,20 @@ package bench
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/stackhub/stackhub/internal/serverproc"
 )
-
-// syncBuffer collects a process's output safely.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // server is one running process of the stackhub binary: `stackhub up`
 // (the platform) or `stackhub run` with a plain Caddyfile (the baseline).
@@ -45,67 +26,37 @@ type server struct {
 	admin     string // host:port of the admin API
 	httpsPort int
 	readyPath string // admin path that answers 200 once the config runs
-	cmd       *exec.Cmd
-	out       *syncBuffer
-	exited    chan struct{}
+	proc      *serverproc.Process
+	out       *serverproc.Buffer
 	ready     time.Duration // from exec to ready, of the last start
 }
 
 // start runs the process and waits until it is ready: its admin API
 // answers readyPath with 200 and its HTTPS port accepts connections.
 func (s *server) start(bin string) error {
-	s.out = &syncBuffer{}
-	s.cmd = exec.Command(bin, s.args...)
-	s.cmd.Env = append(os.Environ(), s.env...)
-	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	t0 := time.Now()
-	if err := s.cmd.Start(); err != nil {
+	p, err := serverproc.Start(bin, s.args, s.env)
+	if err != nil {
 		return fmt.Errorf("start %s: %w", s.name, err)
 	}
-	s.exited = make(chan struct{})
-	go func() { s.cmd.Wait(); close(s.exited) }()
+	s.proc, s.out = p, p.Out
 	c := &http.Client{Timeout: 2 * time.Second}
-	deadline := t0.Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.exited:
-			return fmt.Errorf("%s exited at start:\n%s", s.name, s.out)
-		default:
-		}
-		if resp, err := c.Get("http://" + s.admin + s.readyPath); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				if conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.httpsPort), time.Second); err == nil {
-					conn.Close()
-					s.ready = time.Since(t0)
-					return nil
-				}
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
+	err = p.WaitReady(90*time.Second-time.Since(t0), 5*time.Millisecond, func() bool {
+		return serverproc.HTTPOK(c, "http://"+s.admin+s.readyPath) && serverproc.Listening("127.0.0.1:"+strconv.Itoa(s.httpsPort))
+	})
+	switch {
+	case errors.Is(err, serverproc.ErrExited):
+		return fmt.Errorf("%s exited at start:\n%s", s.name, s.out)
+	case err != nil:
+		s.stop()
+		return fmt.Errorf("%s was not ready after 90 s:\n%s", s.name, s.out)
 	}
-	s.stop()
-	return fmt.Errorf("%s was not ready after 90 s:\n%s", s.name, s.out)
+	s.ready = time.Since(t0)
+	return nil
 }
 
 // stop ends the process (SIGTERM, then SIGKILL after 30 s).
-func (s *server) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(30 * time.Second):
-		s.cmd.Process.Signal(syscall.SIGKILL)
-		<-s.exited
-	}
-}
+func (s *server) stop() { s.proc.Stop(30 * time.Second) }
 
 // memory is a process's resident memory from /proc/<pid>/status, in MB.
 type memory struct {
@@ -113,7 +64,7 @@ type memory struct {
 }
 
 func (s *server) memory() (memory, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.proc.Cmd.Process.Pid))
 	if err != nil {
 		return memory{}, err
 	}
@@ -195,10 +146,9 @@ func (s *server) httpsClient(timeout time.Duration) *http.Client {
 
 // freePort returns a TCP port free on loopback now.
 func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := serverproc.FreePort()
 	if err != nil {
 		panic(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,39 +15,16 @@ import (
 	"testing"
 	"time"
 
-	mdns "github.com/miekg/dns"
+	"github.com/stackhub/stackhub/internal/domains/stubdns"
+	"github.com/stackhub/stackhub/internal/serverproc"
 )
 
 // loopbackResolver answers A 127.0.0.1 for every name: the test's stand-in
-// for the public DNS that would point app hosts at the box.
+// for the public DNS that would point app hosts at the box (Pebble asks
+// over TCP, other clients over UDP: stubdns serves both on one port).
 func loopbackResolver(t *testing.T) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Pebble asks over TCP; other clients over UDP: serve both on one port.
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler := mdns.HandlerFunc(func(w mdns.ResponseWriter, r *mdns.Msg) {
-		m := new(mdns.Msg)
-		m.SetReply(r)
-		m.Authoritative = true
-		for _, q := range r.Question {
-			if q.Qtype == mdns.TypeA {
-				m.Answer = append(m.Answer, &mdns.A{Hdr: mdns.RR_Header{Name: q.Name, Rrtype: mdns.TypeA, Class: mdns.ClassINET, Ttl: 60}, A: net.IPv4(127, 0, 0, 1)})
-			}
-		}
-		w.WriteMsg(m)
-	})
-	udp := &mdns.Server{PacketConn: pc, Handler: handler}
-	tcp := &mdns.Server{Listener: ln, Handler: handler}
-	go udp.ActivateAndServe()
-	go tcp.ActivateAndServe()
-	t.Cleanup(func() { udp.Shutdown(); tcp.Shutdown() })
-	return pc.LocalAddr().String()
+	return stubdns.Serve(t, map[string]string{"*": "127.0.0.1"})
 }
 
 // pebble starts Pebble, the ACME test CA, whose validation authority
@@ -77,14 +53,13 @@ func pebble(t *testing.T, httpPort, tlsPort int, dnsServer string) (dir, apiCA s
 	b, _ := json.Marshal(cfg)
 	cfgPath := filepath.Join(t.TempDir(), "pebble.json")
 	os.WriteFile(cfgPath, b, 0o644)
-	cmd := exec.Command(bin, "-config", cfgPath, "-dnsserver", dnsServer)
-	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0")
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	proc, err := serverproc.Start(bin, []string{"-config", cfgPath, "-dnsserver", dnsServer},
+		[]string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(proc.Kill)
+	out := proc.Out
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("pebble:\n%s", out)

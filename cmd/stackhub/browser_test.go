@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,23 +14,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
-)
 
-// chromium returns the path of a Chromium (Debian's package: `apt-get
-// install chromium`; `make deps` installs it when run as root). Without
-// one the browser test is skipped locally and fails in CI (CI=true).
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no Chromium for the browser test: install Debian's chromium package (make deps as root)")
-	}
-	t.Skip("no Chromium: skipping the browser test (install Debian's chromium package, e.g. `sudo apt-get install -y chromium`)")
-	return ""
-}
+	"github.com/stackhub/stackhub/internal/browsertest"
+)
 
 // TestBrowserSignInWithEnrolment drives a real Chromium through the whole
 // first sign-in: a private app's URL → the portal's login → TOTP enrolment
@@ -39,78 +24,20 @@ func chromium(t *testing.T) string {
 // back on exactly the page asked for, served by the app. Then sign-out in
 // the portal signs out of the app too.
 func TestBrowserSignInWithEnrolment(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	in := newInstance(t, "localhost")
 	in.start()
 	in.mustCLI("apps", "install", "testdata/alpha")
 	in.mustCLI("user", "add", "erin", "--admin", "--password", "erin-password-1")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(isolatedChromium(t, exe, in.httpsPort)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		// Trust the instance's local CA in this throw-away profile, by the
-		// public keys of its root and intermediate (Chromium treats pages
-		// behind ignored certificate errors as insecure: no Secure cookies).
-		chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs()),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	bctx := ctx
+	br := in.browser(exe)
+	br.Dump = "html"
 
 	target := in.url("alpha", "/welcome?from=browser")
 	// step gives each browser step 30 s (the browser context lives on for
 	// the diagnostics of a failure).
-	step := func() context.Context {
-		c, cancel := context.WithTimeout(bctx, 30*time.Second)
-		t.Cleanup(cancel)
-		return c
-	}
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			// Say where the browser is and what it shows.
-			sctx, cancel := context.WithTimeout(bctx, 5*time.Second)
-			defer cancel()
-			loc, _ := chromedp.Run(sctx, chromedp.Location())
-			html, _ := chromedp.Run(sctx, chromedp.OuterHTML("html"))
-			t.Fatalf("%s: %v\nat %s:\n%s", what, err, loc, html)
-		}
-	}
-	location := func() string {
-		t.Helper()
-		loc, err := chromedp.Run(step(), chromedp.Location())
-		must("location", err)
-		return loc
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(step(), chromedp.Text(sel))
-		must("text of "+sel, err)
-		return s
-	}
-
-	// navigate retries when Chromium reports a network change: Docker
-	// adding or removing a network (another test's app) makes it abort
-	// loads in flight with ERR_NETWORK_CHANGED.
-	navigate := func(u string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			var err error
-			for range 5 {
-				if _, err = chromedp.Navigate(u)(ctx, tg); err == nil || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
-					return err
-				}
-				time.Sleep(time.Second)
-			}
-			return err
-		})
-	}
-	// The first call starts the browser and binds it to bctx.
-	must("start Chromium", chromedp.Do(bctx))
+	step := func() context.Context { return br.Step(30 * time.Second) }
+	must, location, text, navigate := br.Must, br.Location, br.Text, browsertest.Navigate
 	must("open the app", chromedp.Do(step(), navigate(target), chromedp.WaitVisible("#username")))
 	if loc := location(); !strings.HasPrefix(loc, in.portal("/login?rd=")) {
 		t.Fatalf("signed-out visit landed on %s", loc)
@@ -164,6 +91,17 @@ func TestBrowserSignInWithEnrolment(t *testing.T) {
 	if loc := location(); !strings.HasPrefix(loc, in.portal("/login?rd=")) {
 		t.Errorf("after sign-out the app is at %s", loc)
 	}
+}
+
+// browser starts Chromium (exe) for the instance, in a network namespace
+// of its own where it can, trusting the instance's local CA in its
+// throw-away profile by the public keys of its root and intermediate
+// (Chromium treats pages behind ignored certificate errors as insecure: no
+// Secure cookies).
+func (in *instance) browser(exe string, extra ...chromedp.ExecAllocatorOption) *browsertest.Browser {
+	in.t.Helper()
+	return browsertest.Start(in.t, browsertest.Isolated(in.t, exe, in.httpsPort),
+		append([]chromedp.ExecAllocatorOption{chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs())}, extra...)...)
 }
 
 // caSPKIs returns the base64 SHA-256 digests of the public keys of the

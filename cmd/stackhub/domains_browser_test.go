@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/stackhub/stackhub/internal/browsertest"
 )
 
 // TestBrowserDomains drives the app page's Domains section in Chromium: a
@@ -20,7 +22,7 @@ import (
 // takes it away. The session is signed in over HTTP first and handed to
 // the browser (TestBrowserPortal covers the sign-in pages).
 func TestBrowserDomains(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	in := newInstance(t, "localhost")
 	in.start()
 	in.mustCLI("apps", "install", "testdata/alpha", "--public")
@@ -30,45 +32,14 @@ func TestBrowserDomains(t *testing.T) {
 	b.open("dora", "dora-password-1", "", page)
 	pu, _ := url.Parse(page)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(isolatedChromium(t, exe, in.httpsPort)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs()),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	step := func() context.Context {
-		c, cancel := context.WithTimeout(bctx, 60*time.Second)
-		t.Cleanup(cancel)
-		return c
-	}
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			html, _ := chromedp.Run(step(), chromedp.OuterHTML("#domains"))
-			t.Fatalf("%s: %v\n%s", what, err, html)
-		}
-	}
-	eval := func(js string) string {
-		t.Helper()
-		s, err := chromedp.Run(step(), chromedp.Evaluate[string](js))
-		must("evaluate "+js, err)
-		return s
-	}
-	waitJS := func(what, js string) {
-		t.Helper()
-		guarded := "(() => { try { return !!(" + js + ") } catch (e) { return false } })()"
-		_, err := chromedp.Run(step(), chromedp.Poll[bool](guarded, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(40*time.Second)))
-		must("wait for "+what, err)
-	}
+	br := in.browser(exe)
+	br.Dump = "#domains"
+	step := func() context.Context { return br.Step(60 * time.Second) }
+	must, eval := br.Must, br.Eval
+	waitJS := func(what, js string) { t.Helper(); br.WaitJS(what, js, 40*time.Second) }
 	// act runs a statement on the page (typing, a click, a checkbox).
 	act := func(js string) { t.Helper(); eval("(() => { " + js + "; return '' })()") }
 
-	must("start Chromium", chromedp.Do(bctx))
 	must("hand the session over", chromedp.Do(step(), func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 		yes := true
 		for _, ck := range b.c.Jar.Cookies(pu) {

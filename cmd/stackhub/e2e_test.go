@@ -15,6 +15,8 @@ import (
 
 	"github.com/moby/moby/client"
 	"golang.org/x/net/websocket"
+
+	"github.com/stackhub/stackhub/internal/serverproc"
 )
 
 const counterApp = "../../appctl/testdata/counter"
@@ -83,7 +85,7 @@ func TestInstallServeAndManageOverHTTPS(t *testing.T) {
 	}
 	// `logs -f` streams: the lines arrive while the command still runs.
 	follow := exec.Command(binary(t, "stackhub"), "apps", "logs", "counter", "-f", "--address", in.admin)
-	followed := &syncBuffer{}
+	followed := &serverproc.Buffer{}
 	follow.Stdout, follow.Stderr = followed, followed
 	if err := follow.Start(); err != nil {
 		t.Fatal(err)

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +22,8 @@ import (
 
 	"github.com/stackhub/stackhub/internal/dockertest"
 	"github.com/stackhub/stackhub/internal/platform"
+	"github.com/stackhub/stackhub/internal/repotest"
+	"github.com/stackhub/stackhub/internal/serverproc"
 )
 
 // binDir holds the stackhub and pebble binaries built once for the tests.
@@ -67,30 +68,7 @@ func binary(t *testing.T, name string) string {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer collects a process's output safely.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return repotest.FreePort(t)
 }
 
 // instance is one running stackhub process.
@@ -105,9 +83,9 @@ type instance struct {
 	admin         string
 	args          []string
 	env           []string
-	cmd           *exec.Cmd
-	out           *syncBuffer
-	exited        chan struct{}
+	proc          *serverproc.Process
+	out           *serverproc.Buffer
+	exited        <-chan struct{}
 	docker        *client.Client
 }
 
@@ -138,56 +116,26 @@ func newInstance(t *testing.T, domain string) *instance {
 func (in *instance) start(env ...string) {
 	t := in.t
 	t.Helper()
-	in.out = &syncBuffer{}
-	in.cmd = exec.Command(binary(t, "stackhub"), in.args...)
-	in.cmd.Env = append(os.Environ(), env...)
-	in.cmd.Stdout, in.cmd.Stderr = in.out, in.out
-	if err := in.cmd.Start(); err != nil {
+	p, err := serverproc.Start(binary(t, "stackhub"), in.args, env)
+	if err != nil {
 		t.Fatal(err)
 	}
-	in.exited = make(chan struct{})
-	go func() { in.cmd.Wait(); close(in.exited) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-in.exited:
-			t.Fatalf("stackhub exited at start:\n%s", in.out)
-		default:
-		}
-		resp, err := http.Get("http://" + in.admin + "/stackhub/apps")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
+	in.proc, in.out, in.exited = p, p.Out, p.Exited()
+	switch err := p.WaitReady(60*time.Second, 200*time.Millisecond, func() bool {
+		return serverproc.HTTPOK(http.DefaultClient, "http://"+in.admin+"/stackhub/apps")
+	}); {
+	case errors.Is(err, serverproc.ErrExited):
+		t.Fatalf("stackhub exited at start:\n%s", in.out)
+	case err != nil:
+		t.Fatalf("stackhub did not become ready:\n%s", in.out)
 	}
-	t.Fatalf("stackhub did not become ready:\n%s", in.out)
 }
 
 // kill9 kills the process as a crash or power cut would.
-func (in *instance) kill9() {
-	in.cmd.Process.Signal(syscall.SIGKILL)
-	<-in.exited
-}
+func (in *instance) kill9() { in.proc.Kill() }
 
-func (in *instance) stop() {
-	if in.cmd == nil || in.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-in.exited:
-		return
-	default:
-	}
-	in.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-in.exited:
-	case <-time.After(20 * time.Second):
-		in.kill9()
-	}
-}
+// stop ends the process (SIGTERM, then SIGKILL after 20 s).
+func (in *instance) stop() { in.proc.Stop(20 * time.Second) }
 
 // cli runs `stackhub ARGS --address ADMIN` and returns its output.
 func (in *instance) cli(args ...string) (string, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/stackhub/stackhub/internal/browsertest"
 	"github.com/stackhub/stackhub/internal/i18n"
 )
 
@@ -99,7 +100,7 @@ const visibleTextsJS = `(() => {
 // text of the catalog among its visible texts), then again in dark mode
 // (prefers-color-scheme: dark), photographed.
 func TestBrowserChinese(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	in := newInstance(t, "localhost")
 	in.start()
 	in.mustCLI("store", "add", "test", duoStore(t))
@@ -111,57 +112,17 @@ func TestBrowserChinese(t *testing.T) {
 	english := englishTexts(t)
 	fragments := englishFragments(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(isolatedChromium(t, exe, in.httpsPort)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs()),
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.Flag("accept-lang", "zh-CN,zh"),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	step := func() context.Context {
-		c, cancel := context.WithTimeout(bctx, 60*time.Second)
-		t.Cleanup(cancel)
-		return c
-	}
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			loc, _ := chromedp.Run(step(), chromedp.Location())
-			html, _ := chromedp.Run(step(), chromedp.OuterHTML("body"))
-			t.Fatalf("%s: %v\nat %s:\n%s", what, err, loc, html)
-		}
-	}
+	br := in.browser(exe, chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
+	br.Dump = "body"
+	step := func() context.Context { return br.Step(60 * time.Second) }
+	must, eval := br.Must, br.Eval
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		must(what, chromedp.Do(step(), actions...))
+		br.Do(what, 60*time.Second, actions...)
 	}
-	eval := func(js string) string {
-		t.Helper()
-		s, err := chromedp.Run(step(), chromedp.Evaluate[string](js))
-		must("evaluate "+js, err)
-		return s
-	}
-	waitJS := func(what, js string) {
-		t.Helper()
-		guarded := "(() => { try { return !!(" + js + ") } catch (e) { return false } })()"
-		_, err := chromedp.Run(step(), chromedp.Poll[bool](guarded, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
-		must("wait for "+what, err)
-	}
+	waitJS := func(what, js string) { t.Helper(); br.WaitJS(what, js, 30*time.Second) }
 	// waitLong waits up to two minutes (an operation on containers).
-	waitLong := func(what, js string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(bctx, 150*time.Second)
-		defer cancel()
-		guarded := "(() => { try { return !!(" + js + ") } catch (e) { return false } })()"
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](guarded, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(120*time.Second)))
-		must("wait for "+what, err)
-	}
+	waitLong := func(what, js string) { t.Helper(); br.WaitJS(what, js, 120*time.Second) }
 	keys := func(what, k string) { t.Helper(); do(what, chromedp.KeyEvent(k)) }
 	// tabTo presses Tab until the focused element matches sel.
 	tabTo := func(sel string) {
@@ -246,23 +207,7 @@ func TestBrowserChinese(t *testing.T) {
 
 	// fill types into a field as a user does (an input event follows);
 	// press clicks a button wherever it is drawn.
-	fill := func(sel, value string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.focus(); e.value = %q; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, sel, value)
-			_, err := chromedp.Evaluate[bool](js)(ctx, tg)
-			return err
-		})
-	}
-	press := func(sel string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			if _, err := chromedp.WaitVisible(chromedp.CSS(sel))(ctx, tg); err != nil {
-				return err
-			}
-			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.scrollIntoView({block: "center"}); e.click(); return true })()`, sel)
-			_, err := chromedp.Evaluate[bool](js)(ctx, tg)
-			return err
-		})
-	}
+	fill, press := browsertest.Fill, browsertest.Press
 	// Install from the store with the progress streaming, a refused
 	// address on the way, then stop the app and change a setting: every
 	// message appctl builds with names in (progress, results, errors, the

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stackhub/stackhub/internal/serverproc"
 )
 
 // TestLogsFollowAcrossRestarts follows an app's logs while the app is
@@ -16,7 +18,7 @@ func TestLogsFollowAcrossRestarts(t *testing.T) {
 	in.mustCLI("apps", "install", "testdata/alpha")
 
 	follow := exec.Command(binary(t, "stackhub"), "apps", "logs", "alpha", "-f", "--address", in.admin)
-	out := &syncBuffer{}
+	out := &serverproc.Buffer{}
 	follow.Stdout, follow.Stderr = out, out
 	if err := follow.Start(); err != nil {
 		t.Fatal(err)

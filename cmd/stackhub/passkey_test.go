@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/stackhub/stackhub/internal/browsertest"
 )
 
 // TestBrowserPasskeys drives Chromium with a virtual authenticator (CTAP2,
@@ -20,48 +22,16 @@ import (
 // require passkeys for admins: password and code are refused, a recovery
 // code still works.
 func TestBrowserPasskeys(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	in := newInstance(t, "localhost")
 	in.start()
 	in.mustCLI("apps", "install", "testdata/alpha")
 	in.mustCLI("user", "add", "erin", "--admin", "--password", "erin-password-1")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs()),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	step := func() context.Context {
-		c, cancel := context.WithTimeout(bctx, 30*time.Second)
-		t.Cleanup(cancel)
-		return c
-	}
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			sctx, cancel := context.WithTimeout(bctx, 5*time.Second)
-			defer cancel()
-			loc, _ := chromedp.Run(sctx, chromedp.Location())
-			html, _ := chromedp.Run(sctx, chromedp.OuterHTML("html"))
-			t.Fatalf("%s: %v\nat %s:\n%s", what, err, loc, html)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(step(), chromedp.Text(sel))
-		must("text of "+sel, err)
-		return s
-	}
-	location := func() string {
-		t.Helper()
-		loc, err := chromedp.Run(step(), chromedp.Location())
-		must("location", err)
-		return loc
-	}
+	br := in.browser(exe)
+	br.Dump = "html"
+	step := func() context.Context { return br.Step(30 * time.Second) }
+	must, text, location := br.Must, br.Text, br.Location
 	// again runs a sequence that starts with a navigation, once more when
 	// Chromium aborted it because Docker changed the host's networks
 	// (another test's app): the page is then chrome-error://.
@@ -86,7 +56,6 @@ func TestBrowserPasskeys(t *testing.T) {
 			return chromedp.Void{}, err
 		}
 	}
-	must("start Chromium", chromedp.Do(bctx))
 	// The virtual authenticator: a platform passkey with a PIN or
 	// biometric that always verifies.
 	must("virtual authenticator", chromedp.Do(step(), func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {

@@ -14,6 +14,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/stackhub/stackhub/internal/browsertest"
 )
 
 // duoStore writes a folder store holding a two-service app with a form.
@@ -73,7 +75,7 @@ func screenshotDir(t *testing.T) string {
 // (1280×900) and a phone (390×844), and no page may scroll sideways on the
 // phone.
 func TestBrowserPortal(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	in := newInstance(t, "localhost")
 	in.start()
 	in.mustCLI("store", "add", "test", duoStore(t))
@@ -81,98 +83,31 @@ func TestBrowserPortal(t *testing.T) {
 	shots := screenshotDir(t)
 	t.Logf("screenshots of the portal: %s", shots)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(isolatedChromium(t, exe, in.httpsPort)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("ignore-certificate-errors-spki-list", in.caSPKIs()),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-
-	step := func(d time.Duration) context.Context {
-		c, cancel := context.WithTimeout(bctx, d)
-		t.Cleanup(cancel)
-		return c
-	}
+	br := in.browser(exe)
+	bctx, step := br.Ctx, br.Step
 	// The page's script errors and console messages, for failures.
 	var pageLogMu sync.Mutex
 	var pageLog []string
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			pageLogMu.Lock()
-			t.Logf("the page's console:\n%s", strings.Join(pageLog, "\n"))
-			pageLogMu.Unlock()
-			sctx, cancel := context.WithTimeout(bctx, 5*time.Second)
-			defer cancel()
-			loc, _ := chromedp.Run(sctx, chromedp.Location())
-			html, _ := chromedp.Run(sctx, chromedp.OuterHTML(chromedp.CSS("main")))
-			png, _ := chromedp.Run(sctx, chromedp.CaptureScreenshot())
-			os.WriteFile(filepath.Join(shots, "failure.png"), png, 0o644)
-			t.Fatalf("%s: %v\nat %s:\n%s", what, err, loc, html)
-		}
+	br.OnFailure = func() {
+		pageLogMu.Lock()
+		t.Logf("the page's console:\n%s", strings.Join(pageLog, "\n"))
+		pageLogMu.Unlock()
+		sctx, cancel := context.WithTimeout(bctx, 5*time.Second)
+		defer cancel()
+		png, _ := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+		os.WriteFile(filepath.Join(shots, "failure.png"), png, 0o644)
 	}
+	must, text, eval := br.Must, br.Text, br.Eval
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		must(what, chromedp.Do(step(60*time.Second), actions...))
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(step(30*time.Second), chromedp.Text(chromedp.CSS(sel)))
-		must("text of "+sel, err)
-		return s
-	}
-	eval := func(js string) string {
-		t.Helper()
-		s, err := chromedp.Run(step(30*time.Second), chromedp.Evaluate[string](js))
-		must("evaluate "+js, err)
-		return s
+		br.Do(what, 60*time.Second, actions...)
 	}
 	// waitJS polls a JavaScript condition.
-	waitJS := func(what, js string, d time.Duration) {
-		t.Helper()
-		guarded := "(() => { try { return !!(" + js + ") } catch (e) { return false } })()"
-		_, err := chromedp.Run(step(d+5*time.Second), chromedp.Poll[bool](guarded, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(d)))
-		must("wait for "+what, err)
-	}
-	// fill sets an input's value as typing would (input event included).
-	fill := func(sel, value string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.focus(); e.value = %q; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, sel, value)
-			_, err := chromedp.Evaluate[bool](js)(ctx, tg)
-			return err
-		})
-	}
+	waitJS := func(what, js string, d time.Duration) { t.Helper(); br.WaitJS(what, js, d) }
+	// fill sets an input's value as typing would (input event included);
 	// press clicks a button the way a user's click reaches it (the click
 	// event), without depending on where it is drawn at that moment.
-	press := func(sel string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			if _, err := chromedp.WaitVisible(chromedp.CSS(sel))(ctx, tg); err != nil {
-				return err
-			}
-			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.scrollIntoView({block: "center"}); e.click(); return true })()`, sel)
-			_, err := chromedp.Evaluate[bool](js)(ctx, tg)
-			return err
-		})
-	}
-	navigate := func(u string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			var err error
-			for range 5 {
-				if _, err = chromedp.Navigate(u)(ctx, tg); err == nil || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
-					return err
-				}
-				time.Sleep(time.Second)
-			}
-			return err
-		})
-	}
+	fill, press, navigate := browsertest.Fill, browsertest.Press, browsertest.Navigate
 	// shoot photographs the page on a desktop and a phone, and checks that
 	// it does not scroll sideways on the phone.
 	shoot := func(name string) {
@@ -207,7 +142,6 @@ func TestBrowserPortal(t *testing.T) {
 		do("desktop viewport", chromedp.EmulateViewport(1280, 900))
 	}
 
-	must("start Chromium", chromedp.Do(bctx))
 	must("listen to the page", chromedp.Listen(bctx, func(ev any) {
 		var line string
 		switch e := ev.(type) {

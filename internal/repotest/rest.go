@@ -7,14 +7,15 @@
 package repotest
 
 import (
-	"bytes"
-	"net"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/stackhub/stackhub/internal/serverproc"
 )
 
 // REST is a restic REST server on a loopback port: rclone's
@@ -46,45 +47,26 @@ func StartREST(t testing.TB, user, pass string) REST {
 	if user != "" {
 		args = append(args, "--user", user, "--pass", pass)
 	}
-	cmd := exec.Command("rclone", args...)
-	cmd.Env = append(os.Environ(), "RCLONE_CONFIG="+filepath.Join(t.TempDir(), "rclone.conf"))
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
+	p, err := serverproc.Start("rclone", args, []string{"RCLONE_CONFIG=" + filepath.Join(t.TempDir(), "rclone.conf")})
+	if err != nil {
 		t.Fatalf("start rclone serve restic: %v", err)
 	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", s.Addr, time.Second)
-		if err == nil {
-			c.Close()
-			return s
-		}
-		select {
-		case <-done:
-			t.Fatalf("rclone serve restic exited: %s", logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the REST server does not answer on %s: %s", s.Addr, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
+	t.Cleanup(p.Kill)
+	switch err := p.WaitReady(20*time.Second, 100*time.Millisecond, func() bool { return serverproc.Listening(s.Addr) }); {
+	case errors.Is(err, serverproc.ErrExited):
+		t.Fatalf("rclone serve restic exited: %s", p.Out)
+	case err != nil:
+		t.Fatalf("the REST server does not answer on %s: %s", s.Addr, p.Out)
 	}
+	return s
 }
 
 // FreePort is a loopback TCP port nobody listens on (now).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := serverproc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }

@@ -12,8 +12,10 @@ import (
 
 // Serve answers records (name → "CNAME target" or an IPv4 address) over
 // UDP and TCP on loopback until the test ends, and returns its address
-// ("127.0.0.1:port", a platform.Config.Resolver). Other names do not
-// exist (NXDOMAIN).
+// ("127.0.0.1:port", a platform.Config.Resolver). The name "*" stands
+// for every name without a record of its own ({"*": "127.0.0.1"} points
+// all names at loopback, as ACME tests need); without it other names do
+// not exist (NXDOMAIN).
 func Serve(t testing.TB, records map[string]string) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -32,6 +34,9 @@ func Serve(t testing.TB, records map[string]string) string {
 			name := q.Name
 			for range 5 { // follow CNAMEs a few steps
 				v, ok := records[strings.TrimSuffix(strings.ToLower(name), ".")]
+				if !ok {
+					v, ok = records["*"]
+				}
 				if !ok {
 					if len(m.Answer) == 0 {
 						m.Rcode = mdns.RcodeNameError

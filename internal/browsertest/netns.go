@@ -1,4 +1,4 @@
-package main
+package browsertest
 
 import (
 	"fmt"
@@ -15,14 +15,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// isolatedChromium returns a launcher that runs Chromium in a network
+// Isolated returns a launcher that runs Chromium in a network
 // namespace of its own, with a relay from its 127.0.0.1:port to the
 // host's, for each port. On a machine where other tests add and remove
 // Docker networks, Chromium on the host's network takes each change as a
 // reason to drop its connections (ERR_NETWORK_CHANGED), streams included;
 // in a namespace of its own it sees no change. It needs root and `ip`;
 // without them it returns exe as it is.
-func isolatedChromium(t *testing.T, exe string, ports ...int) string {
+func Isolated(t testing.TB, exe string, ports ...int) string {
 	t.Helper()
 	ip, err := exec.LookPath("ip")
 	if err != nil || os.Geteuid() != 0 {
@@ -54,7 +54,7 @@ func isolatedChromium(t *testing.T, exe string, ports ...int) string {
 // listenIn listens on 127.0.0.1:port inside the named network namespace:
 // the socket is created on a thread moved into it (the thread is not used
 // for anything else, and ends with its goroutine).
-func listenIn(t *testing.T, netns string, port int) net.Listener {
+func listenIn(t testing.TB, netns string, port int) net.Listener {
 	t.Helper()
 	type result struct {
 		ln  net.Listener
