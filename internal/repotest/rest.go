@@ -8,8 +8,6 @@ package repotest
 
 import (
 	"errors"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
