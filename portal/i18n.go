@@ -215,7 +215,12 @@ func english(lc *i18n.Localizer) bool { return lc.Lang == i18n.Languages[0].Tag 
 // localEvent is e for a page in lc's language: its message translated when
 // it is a catalog message (appctl sets MsgID and Args; see appctl.say).
 func localEvent(lc *i18n.Localizer, e appctl.Event) appctl.Event {
-	if e.MsgID != "" && !english(lc) {
+	if e.MsgID == "" || english(lc) {
+		return e
+	}
+	if e.Message == "" && e.Status == e.Text().English() { // the status is the message (appctl.sayStatus)
+		e.Status = lc.Msg(e.Text())
+	} else {
 		e.Message = lc.Msg(e.Text())
 	}
 	return e
