@@ -217,7 +217,7 @@ func (p *Portal) apiSchedule(c *fiber.Ctx) error {
 	}
 	sc, ok := p.plat().Apps.GetSchedule(st.ID)
 	if !ok {
-		return fiber.NewError(fiber.StatusNotFound, "no backup schedule for "+st.ID+": set one on its page (Backups)")
+		return msgError(fiber.StatusNotFound, "no backup schedule for {{.App}}: set one on its page (Backups)", "App", st.ID)
 	}
 	return c.JSON(sc)
 }

@@ -66,7 +66,7 @@ func TestErrorWrapsAndIsFound(t *testing.T) {
 // them, with the position of the message ID among their arguments (the
 // name/value pairs follow it).
 var (
-	sources  = []string{"../../appctl", "../../stores", "../auth", "../../portal"}
+	sources  = []string{"../../appctl", "../../stores", "../auth", "../../portal", "../../backup", "../domains"}
 	msgCalls = map[string]int{"say": 1, "sayStatus": 1, "errorf": 1, "M": 0, "Errorf": 1, "eventSay": 2, "msgError": 1, "inputError": 0}
 )
 
