@@ -67,7 +67,7 @@ func TestErrorWrapsAndIsFound(t *testing.T) {
 // name/value pairs follow it).
 var (
 	sources  = []string{"../../appctl", "../../stores", "../auth", "../../portal", "../../backup", "../domains"}
-	msgCalls = map[string]int{"say": 1, "sayStatus": 1, "errorf": 1, "M": 0, "Errorf": 1, "eventSay": 2, "msgError": 1, "inputError": 0}
+	msgCalls = map[string]int{"say": 1, "sayStatus": 1, "errorf": 1, "M": 0, "Errorf": 1, "eventSay": 2, "msgError": 1, "inputError": 0, "problem": 0}
 )
 
 // foundMsg is a catalog message made in Go code: its ID, the arg names
