@@ -289,6 +289,10 @@ func localDetail(lc *i18n.Localizer, d *AppDetail) {
 // so a translation never says more than the English page would (an
 // internal error behind a generic public message stays generic).
 func errorText(lc *i18n.Localizer, err error, shown string) string {
+	var he *appctl.HazardError
+	if !english(lc) && errors.As(err, &he) && strings.HasSuffix(shown, he.Error()) {
+		return localHazardError(lc, he) // hazard_lines.go
+	}
 	var le i18n.Localized
 	if !english(lc) && err != nil && errors.As(err, &le) {
 		if m := le.Message(); m.ID != "" && strings.HasSuffix(shown, m.English()) {
