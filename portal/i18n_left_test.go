@@ -240,3 +240,14 @@ func TestDomainCheckInChinese(t *testing.T) {
 		t.Errorf("English record: %q", r.Record)
 	}
 }
+
+// The snapshot list's reasons (appbackup.js reasonText) reach the script
+// in Chinese.
+func TestSnapshotReasonsInChinese(t *testing.T) {
+	msgs := scriptMessages("zh-CN")
+	for reason, want := range map[string]string{"manual": "手动", "schedule": "定时", "pre-update": "更新前", "clone": "克隆前", "box": "整机", "move": "更改地址"} {
+		if msgs[reason] != want {
+			t.Errorf("%s: %q, want %q", reason, msgs[reason], want)
+		}
+	}
+}
