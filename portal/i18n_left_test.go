@@ -2,9 +2,11 @@ package portal
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/backup"
@@ -249,5 +251,30 @@ func TestSnapshotReasonsInChinese(t *testing.T) {
 		if msgs[reason] != want {
 			t.Errorf("%s: %q, want %q", reason, msgs[reason], want)
 		}
+	}
+}
+
+// A failed update's outcome on the app page: Chinese from its message,
+// English word for word as before.
+func TestUpdateOutcomeInChinese(t *testing.T) {
+	ue := &appctl.UpdateError{App: "notes", From: "1.0", To: "", Reason: errors.New("web exited (code 1)"), RolledBack: true}
+	err := updateOutcome("notes", appctl.UpdateResult{Downtime: 1500 * time.Millisecond}, fmt.Errorf("update notes: %w", ue), func(appctl.Event) {})
+	want := "The update of notes from 1.0 to (unknown version) failed and was rolled back: web exited (code 1). Version 1.0 runs again with its data as it was before the update; it was unreachable for 1.5s."
+	if err.Error() != want {
+		t.Errorf("English:\n%q\nwant\n%q", err.Error(), want)
+	}
+	if got := errorText(i18n.New("zh-CN"), err, err.Error()); got != "notes 从 1.0 更新到 （未知版本） 失败，已回滚：web exited (code 1)。版本 1.0 已重新运行，数据与更新前相同；期间有 1.5s 无法访问。" {
+		t.Errorf("zh-CN: %q", got)
+	}
+	ue = &appctl.UpdateError{App: "notes", From: "1.0", To: "2.0", Reason: errors.New("boom"), RollbackErr: errors.New("disk full")}
+	err = updateOutcome("notes", appctl.UpdateResult{}, ue, func(appctl.Event) {})
+	if got := errorText(i18n.New("zh-CN"), err, err.Error()); !strings.Contains(got, "回滚也失败了（disk full）") || strings.Contains(got, "restore the backup") {
+		t.Errorf("zh-CN rollback failed: %q", got)
+	}
+	// An install's evidenced error still says its appctl message.
+	inner := i18n.Errorf(nil, "app {{.App}} is {{.State}}, not installed", "App", "notes", "State", i18n.Word("failed"))
+	ev := &evidencedError{err: inner, msg: "install notes: " + inner.Error()}
+	if got := errorText(i18n.New("zh-CN"), ev, ev.Error()); !strings.Contains(got, "失败") || strings.Contains(got, "install notes") {
+		t.Errorf("install: %q", got)
 	}
 }
