@@ -20,7 +20,7 @@ func (m *Manager) Move(ctx context.Context, id, sub string, progress func(Event)
 		return fmt.Errorf("move %s: %w", id, err)
 	}
 	if rec.State != StateInstalled {
-		return fmt.Errorf("move %s: %w", id, errorf(nil, "app {{.App}} is {{.State}}, not installed", "App", id, "State", rec.State))
+		return fmt.Errorf("move %s: %w", id, errorf(nil, "app {{.App}} is {{.State}}, not installed", "App", id, "State", word(rec.State)))
 	}
 	if err := RefuseManaged(rec, "change its subdomain"); err != nil {
 		return fmt.Errorf("move %s: %w", id, err)

@@ -160,7 +160,7 @@ func (m *Manager) Backup(ctx context.Context, id, reason string, progress func(E
 		return BackupResult{}, fmt.Errorf("back up %s: %w", id, err)
 	}
 	if rec.State != StateInstalled {
-		return BackupResult{}, fmt.Errorf("back up %s: %w", id, errorf(nil, "the app is {{.State}}, not installed", "State", rec.State))
+		return BackupResult{}, fmt.Errorf("back up %s: %w", id, errorf(nil, "the app is {{.State}}, not installed", "State", word(rec.State)))
 	}
 	if reason == "" {
 		reason = "manual"

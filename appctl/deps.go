@@ -70,7 +70,7 @@ func (m *Manager) InstallWithRequired(ctx context.Context, app stores.App, requi
 			continue
 		}
 		if progress != nil {
-			progress(Event{App: dep.ID, Phase: PhaseValidate, Status: "installing " + dep.ID + ", which " + app.ID + " needs"})
+			progress(sayStatus(Event{App: dep.ID, Phase: PhaseValidate}, "installing {{.Dep}}, which {{.App}} needs", "Dep", dep.ID, "App", app.ID))
 		}
 		if _, err := m.Install(ctx, dep, InstallOptions{ApproveHazards: opts.ApproveHazards, ApproveHazardNames: opts.ApproveHazardNames, PublishPorts: opts.PublishPorts, Policy: opts.Policy}, progress); err != nil {
 			return Record{}, fmt.Errorf("install %s: install the app it needs: %w", app.ID, err)

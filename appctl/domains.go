@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,11 +35,11 @@ func managedError(rec Record) error {
 func NormalizeDomain(name string) (string, error) {
 	n := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), "."))
 	if n == "" || len(n) > 253 || !strings.Contains(n, ".") {
-		return "", fmt.Errorf("%w: %q is not a full domain name (write it like photos.example.org)", ErrInvalid, name)
+		return "", errorf(ErrInvalid, "invalid app: {{.Name}} is not a full domain name (write it like photos.example.org)", "Name", strconv.Quote(name))
 	}
 	for _, label := range strings.Split(n, ".") {
 		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") || strings.Trim(label, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
-			return "", fmt.Errorf("%w: %q is not a domain name: labels of letters, digits and '-'", ErrInvalid, name)
+			return "", errorf(ErrInvalid, "invalid app: {{.Name}} is not a domain name: labels of letters, digits and '-'", "Name", strconv.Quote(name))
 		}
 	}
 	return n, nil
@@ -78,10 +79,10 @@ func (m *Manager) hostUser(host, except string) (string, bool) {
 // platform's own.
 func (m *Manager) checkDomain(id, name string) error {
 	if name == m.cfg.Domain || name == "my."+m.cfg.Domain {
-		return fmt.Errorf("%w: %s is StackHub's own address", ErrTaken, name)
+		return errorf(ErrTaken, "subdomain taken: {{.Name}} is StackHub's own address", "Name", name)
 	}
 	if other, ok := m.hostUser(name, id); ok {
-		return fmt.Errorf("%w: %s is already an address of app %s", ErrTaken, name, other)
+		return errorf(ErrTaken, "subdomain taken: {{.Name}} is already an address of app {{.App}}", "Name", name, "App", other)
 	}
 	return nil
 }
@@ -102,7 +103,7 @@ func (m *Manager) CheckNewDomain(id, name string) (string, Record, error) {
 		return "", Record{}, fmt.Errorf("add domain to %s: %w", id, err)
 	}
 	if rec.Managed != "" {
-		return "", Record{}, fmt.Errorf("%w: app %s is declared in the config (%s): add `domain %s` to its block there and run `stackhub reload`", ErrManaged, id, rec.Managed, n)
+		return "", Record{}, errorf(ErrManaged, "managed by the config: app {{.App}} is declared in the config ({{.File}}): add `domain {{.Name}}` to its block there and run `stackhub reload`", "App", id, "File", rec.Managed, "Name", n)
 	}
 	if err := m.domainFree(rec, n); err != nil {
 		return "", Record{}, fmt.Errorf("add domain to %s: %w", id, err)
@@ -114,7 +115,7 @@ func (m *Manager) CheckNewDomain(id, name string) (string, Record, error) {
 // app's, or the platform's.
 func (m *Manager) domainFree(rec Record, name string) error {
 	if name == rec.Host {
-		return fmt.Errorf("%w: %s is the app's own address", ErrInvalid, name)
+		return errorf(ErrInvalid, "invalid app: {{.Name}} is the app's own address", "Name", name)
 	}
 	return m.checkDomain(rec.ID, name)
 }
@@ -165,7 +166,7 @@ func (m *Manager) RemoveDomain(id, name string) (Record, error) {
 	n := len(rec.Domains)
 	rec.Domains = slices.DeleteFunc(rec.Domains, func(x Domain) bool { return x.Name == name })
 	if len(rec.Domains) == n {
-		return Record{}, fmt.Errorf("remove domain of %s: %w: %s is not a domain of %s; `stackhub apps domain list %s` lists them", id, ErrNotInstalled, name, id, id)
+		return Record{}, fmt.Errorf("remove domain of %s: %w", id, errorf(ErrNotInstalled, "not installed: {{.Name}} is not a domain of {{.App}}; `stackhub apps domain list {{.App}}` lists them", "Name", name, "App", id))
 	}
 	rec.UpdatedAt = time.Now().UTC()
 	if err := m.db.Put(recordKey(id), rec); err != nil {

@@ -25,6 +25,7 @@ type AppEvent struct {
 	// for the portal to show it in the page's language.
 	MsgID string            `json:"msg_id,omitempty"`
 	Args  map[string]string `json:"args,omitempty"`
+	Words []string          `json:"words,omitempty"`
 }
 
 // The kinds of app events.
@@ -68,7 +69,7 @@ func (m *Manager) event(id, kind, detail string) {
 // message msgID with its args (name/value pairs, see i18n.M).
 func (m *Manager) eventSay(id, kind, msgID string, kv ...any) {
 	msg := i18n.M(msgID, kv...)
-	m.recordEvent(id, AppEvent{Time: time.Now().UTC(), Kind: kind, Detail: msg.English(), MsgID: msg.ID, Args: msg.Args})
+	m.recordEvent(id, AppEvent{Time: time.Now().UTC(), Kind: kind, Detail: msg.English(), MsgID: msg.ID, Args: msg.Args, Words: msg.Words})
 }
 
 func (m *Manager) recordEvent(id string, e AppEvent) {
@@ -120,17 +121,8 @@ func (m *Manager) eventOnDone(id string, e Event) {
 		return
 	}
 	if kind, ok := doneKinds[e.Status]; ok {
-		m.recordEvent(id, AppEvent{Time: time.Now().UTC(), Kind: kind, Detail: e.Message, MsgID: e.MsgID, Args: e.Args})
+		m.recordEvent(id, AppEvent{Time: time.Now().UTC(), Kind: kind, Detail: e.Message, MsgID: e.MsgID, Args: e.Args, Words: e.Words})
 	}
-}
-
-// eventOnBackup records a backup's outcome.
-func (m *Manager) eventOnBackup(id, reason, snapshot string, err error) {
-	if err != nil {
-		m.eventSay(id, EventBackupFail, "{{.Reason}} backup: {{.Err}}", "Reason", reason, "Err", err)
-		return
-	}
-	m.eventSay(id, EventBackupOK, "{{.Reason}} backup, snapshot {{.Snapshot}}", "Reason", reason, "Snapshot", short(snapshot))
 }
 
 // crashes remembers, per manager and app, a crash that Docker's restart

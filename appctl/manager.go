@@ -272,7 +272,7 @@ func (m *Manager) Install(ctx context.Context, app stores.App, opts InstallOptio
 	err := m.db.Get(recordKey(app.ID), &old)
 	switch {
 	case err == nil && old.State != StateFailed:
-		return Record{}, fmt.Errorf("install %s: %w", app.ID, errorf(ErrAlreadyInstalled, "already installed: app {{.App}} is already installed ({{.State}}) at {{.URL}}; `stackhub apps info {{.App}}` shows it, `stackhub apps remove {{.App}}` removes it", "App", app.ID, "State", old.State, "URL", old.URL))
+		return Record{}, fmt.Errorf("install %s: %w", app.ID, errorf(ErrAlreadyInstalled, "already installed: app {{.App}} is already installed ({{.State}}) at {{.URL}}; `stackhub apps info {{.App}}` shows it, `stackhub apps remove {{.App}}` removes it", "App", app.ID, "State", word(old.State), "URL", old.URL))
 	case err != nil && !errors.Is(err, kv.ErrNotFound):
 		return Record{}, fmt.Errorf("install %s: %w", app.ID, err)
 	}
@@ -693,7 +693,7 @@ func (m *Manager) setRunning(id string, running bool) (Record, error) {
 		return rec, err
 	}
 	if rec.State != StateInstalled {
-		return rec, errorf(nil, "app {{.App}} is {{.State}}, not installed: `stackhub apps info {{.App}}` says more", "App", id, "State", rec.State)
+		return rec, errorf(nil, "app {{.App}} is {{.State}}, not installed: `stackhub apps info {{.App}}` says more", "App", id, "State", word(rec.State))
 	}
 	rec.Running, rec.UpdatedAt = running, time.Now().UTC()
 	return rec, m.db.Put(recordKey(id), rec)

@@ -65,7 +65,7 @@ func TestErrorsKeepTheirEnglishAndSpeakChinese(t *testing.T) {
 			ErrNotInstalled, 404, []string{"未安装", "“nope”"}},
 		{"not done", notDone,
 			fmt.Sprintf("app %s is %s, not installed: `stackhub apps info %s` says more", "wiki", StateRemoving, "wiki"),
-			nil, 500, []string{"应用 wiki", "removing"}},
+			nil, 500, []string{"应用 wiki", "删除中"}},
 		{"subdomain taken", m.CheckSubdomain("blog", "notes"),
 			fmt.Sprintf("%v: %s is already the address of app %s", ErrTaken, "notes.example.org", "notes"),
 			ErrTaken, 409, []string{"子域名已被占用", "notes.example.org", "notes"}},

@@ -138,7 +138,7 @@ func (m *Manager) Restore(ctx context.Context, id, snap string, progress func(Ev
 		return res, fmt.Errorf("restore %s: %w", id, err)
 	}
 	if rec.State != StateInstalled {
-		return res, fmt.Errorf("restore %s: %w", id, errorf(nil, "the app is {{.State}}, not installed", "State", rec.State))
+		return res, fmt.Errorf("restore %s: %w", id, errorf(nil, "the app is {{.State}}, not installed", "State", word(rec.State)))
 	}
 	repo, err := m.backupRepo()
 	if err != nil {

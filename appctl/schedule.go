@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,10 +44,10 @@ func (s *Schedule) Normalize() error {
 		s.Daily = "03:00"
 	}
 	if _, err := time.Parse("15:04", s.Daily); err != nil {
-		return fmt.Errorf("%w: daily time %q: write HH:MM", ErrInvalid, s.Daily)
+		return errorf(ErrInvalid, "invalid app: daily time {{.Time}}: write HH:MM", "Time", strconv.Quote(s.Daily))
 	}
 	if r := s.Retention; r.Last < 0 || r.Daily < 0 || r.Weekly < 0 || r.Monthly < 0 {
-		return fmt.Errorf("%w: the numbers of snapshots to keep cannot be negative", ErrInvalid)
+		return errorf(ErrInvalid, "invalid app: the numbers of snapshots to keep cannot be negative")
 	}
 	if s.Retention == (backup.Retention{}) {
 		s.Retention = backup.DefaultRetention
@@ -67,7 +68,7 @@ func parseWindow(w string) (time.Duration, time.Duration, error) {
 	ta, err1 := time.Parse("15:04", strings.TrimSpace(a))
 	tb, err2 := time.Parse("15:04", strings.TrimSpace(b))
 	if !ok || err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("%w: update window %q: write HH:MM-HH:MM", ErrInvalid, w)
+		return 0, 0, errorf(ErrInvalid, "invalid app: update window {{.Window}}: write HH:MM-HH:MM", "Window", strconv.Quote(w))
 	}
 	return time.Duration(ta.Hour())*time.Hour + time.Duration(ta.Minute())*time.Minute,
 		time.Duration(tb.Hour())*time.Hour + time.Duration(tb.Minute())*time.Minute, nil

@@ -23,7 +23,7 @@ func (m *Manager) Reconfigure(ctx context.Context, id string, fields []stores.Fi
 		return fmt.Errorf("change settings of %s: %w", id, err)
 	}
 	if rec.State != StateInstalled {
-		return fmt.Errorf("change settings of %s: %w", id, errorf(nil, "app {{.App}} is {{.State}}, not installed", "App", id, "State", rec.State))
+		return fmt.Errorf("change settings of %s: %w", id, errorf(nil, "app {{.App}} is {{.State}}, not installed", "App", id, "State", word(rec.State)))
 	}
 	if err := RefuseManaged(rec, "change its settings"); err != nil {
 		return fmt.Errorf("change settings of %s: %w", id, err)

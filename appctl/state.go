@@ -129,6 +129,9 @@ type Event struct {
 	// English for the CLI and the logs. Set by say (messages.go).
 	MsgID string            `json:"msg_id,omitempty"`
 	Args  map[string]string `json:"args,omitempty"`
+	// Words are the Args that are catalog words themselves (a state),
+	// see i18n.Msg.Words.
+	Words []string `json:"words,omitempty"`
 }
 
 // AppStatus is what `apps list` and `apps info` show of one app.

@@ -98,7 +98,7 @@ func (m *Manager) Update(ctx context.Context, app stores.App, progress func(Even
 	}
 	res.From = old.Version
 	if old.State != StateInstalled {
-		return res, fmt.Errorf("update %s: %w", id, errorf(nil, "the app is {{.State}}, not installed", "State", old.State))
+		return res, fmt.Errorf("update %s: %w", id, errorf(nil, "the app is {{.State}}, not installed", "State", word(old.State)))
 	}
 	if app.Unavailable != "" {
 		return res, fmt.Errorf("update %s: %w: %s", id, ErrInvalid, app.Unavailable)

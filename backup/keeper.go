@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/stackhub/stackhub/internal/i18n"
 	"github.com/stackhub/stackhub/internal/kv"
 )
 
@@ -96,7 +97,7 @@ func (k Keeper) Save(repo Repo) error {
 func (k Keeper) Repo() (Repo, error) {
 	var st storedRepo
 	if err := k.DB.Get(repoKey, &st); errors.Is(err, kv.ErrNotFound) {
-		return Repo{}, fmt.Errorf("%w: set one up with `stackhub backup init REPOSITORY`", ErrNotConfigured)
+		return Repo{}, i18n.Errorf(ErrNotConfigured, "no backup repository is configured: set one up with `stackhub backup init REPOSITORY`")
 	} else if err != nil {
 		return Repo{}, fmt.Errorf("read backup settings: %w", err)
 	}

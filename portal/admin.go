@@ -26,7 +26,7 @@ func (p *Portal) adminPage(c *fiber.Ctx) error {
 
 func (p *Portal) adminBack(c *fiber.Ctx, err error) error {
 	if err != nil {
-		return c.Redirect("/admin?error="+url.QueryEscape(message(err)), fiber.StatusSeeOther)
+		return c.Redirect("/admin?error="+url.QueryEscape(errorText(p.localizer(c), err, message(err))), fiber.StatusSeeOther)
 	}
 	return c.Redirect("/admin", fiber.StatusSeeOther)
 }

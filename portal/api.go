@@ -110,7 +110,9 @@ func apiError(err error) error {
 		return fiber.NewError(http.StatusNotFound, message(err))
 	case errors.Is(err, auth.ErrUserExists), errors.Is(err, auth.ErrLastAdmin):
 		return fiber.NewError(http.StatusConflict, message(err))
-	case errors.As(err, &ae), errors.As(err, &ie):
+	case errors.As(err, &ie): // its catalog message, in the request's language
+		return &statusError{code: http.StatusBadRequest, err: err}
+	case errors.As(err, &ae):
 		return fiber.NewError(http.StatusBadRequest, message(err))
 	}
 	return err

@@ -8,7 +8,6 @@ package portal
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/stackhub/stackhub/appctl"
+	"github.com/stackhub/stackhub/internal/i18n"
 )
 
 // v1BackupRoutes registers the update and backup endpoints for admins.
@@ -82,18 +82,18 @@ func updateOutcome(id string, res appctl.UpdateResult, err error, progress func(
 		s.State = reason
 		progress(appctl.Event{Time: time.Now(), App: id, Phase: PhaseEvidence, Resource: s.Service, Status: reason, Evidence: &s})
 	}
-	var msg string
+	var text i18n.Msg
 	switch {
 	case ue.RolledBack:
-		msg = fmt.Sprintf("The update of %s from %s to %s failed and was rolled back: %s. Version %s runs again with its data as it was before the update; it was unreachable for %s.",
-			id, orUnknown(ue.From), orUnknown(ue.To), reason, orUnknown(ue.From), res.Downtime.Round(time.Millisecond))
+		text = i18n.M("The update of {{.App}} from {{.From}} to {{.To}} failed and was rolled back: {{.Reason}}. Version {{.From}} runs again with its data as it was before the update; it was unreachable for {{.Downtime}}.",
+			"App", id, "From", versionArg(ue.From), "To", versionArg(ue.To), "Reason", reason, "Downtime", res.Downtime.Round(time.Millisecond))
 	case ue.RollbackErr != nil:
-		msg = fmt.Sprintf("The update of %s from %s to %s failed (%s), and the rollback failed too (%v): restore the backup taken before the update (Back up and restore, below).",
-			id, orUnknown(ue.From), orUnknown(ue.To), reason, ue.RollbackErr)
+		text = i18n.M("The update of {{.App}} from {{.From}} to {{.To}} failed ({{.Reason}}), and the rollback failed too ({{.Err}}): restore the backup taken before the update (Back up and restore, below).",
+			"App", id, "From", versionArg(ue.From), "To", versionArg(ue.To), "Reason", reason, "Err", ue.RollbackErr)
 	default:
-		msg = firstLine(ue.Error())
+		return &evidencedError{err: err, msg: firstLine(ue.Error())}
 	}
-	return &evidencedError{err: err, msg: msg}
+	return &evidencedError{err: err, msg: text.English(), text: text}
 }
 
 // logsByService splits "service | line" log lines by service.
@@ -133,9 +133,11 @@ func firstLine(s string) string {
 	return l
 }
 
-func orUnknown(v string) string {
+// versionArg is a version as an arg of a message: "(unknown version)",
+// translated, when there is none.
+func versionArg(v string) any {
 	if v == "" {
-		return "(unknown version)"
+		return i18n.Word("(unknown version)")
 	}
 	return v
 }
@@ -217,7 +219,7 @@ func (p *Portal) apiSchedule(c *fiber.Ctx) error {
 	}
 	sc, ok := p.plat().Apps.GetSchedule(st.ID)
 	if !ok {
-		return fiber.NewError(fiber.StatusNotFound, "no backup schedule for "+st.ID+": set one on its page (Backups)")
+		return msgError(fiber.StatusNotFound, "no backup schedule for {{.App}}: set one on its page (Backups)", "App", st.ID)
 	}
 	return c.JSON(sc)
 }

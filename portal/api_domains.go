@@ -17,6 +17,7 @@ import (
 
 	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/internal/domains"
+	"github.com/stackhub/stackhub/internal/i18n"
 )
 
 // DomainView is one custom domain of an app.
@@ -86,8 +87,10 @@ func (p *Portal) apiDomains(c *fiber.Ctx) error {
 		if err != nil {
 			return opError(err)
 		}
+		lc := p.localizer(c)
 		for i, d := range out.Domains {
 			if res, ok := dns[d.Name]; ok {
+				res = res.Localize(lc)
 				out.Domains[i].DNS = &res
 			}
 		}
@@ -102,7 +105,7 @@ func (p *Portal) apiCheckDomain(c *fiber.Ctx) error {
 	if err != nil {
 		return opError(err)
 	}
-	return c.JSON(res)
+	return c.JSON(res.Localize(p.localizer(c)))
 }
 
 // apiAddDomain adds a name after the DNS check; a name that does not point
@@ -116,7 +119,12 @@ func (p *Portal) apiAddDomain(c *fiber.Ctx) error {
 	rec, check, err := p.plat().AddDomain(c.Context(), c.Params("id"), appctl.Domain{Name: in.Name, Redirect: in.Redirect}, in.Force)
 	var refused *domains.RefusedError
 	if errors.As(err, &refused) {
-		return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"error": refused.Error(), "check": refused.Check})
+		lc := p.localizer(c)
+		msg := refused.Error()
+		if !english(lc) { // the first line of Explain; the check says the rest
+			msg = lc.Msg(i18n.M("{{.Name}} does not point at this StackHub: {{.Problem}}", "Name", refused.Check.Name, "Problem", lc.Msg(refused.Check.ProblemMsg)))
+		}
+		return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"error": msg, "check": refused.Check.Localize(lc)})
 	}
 	if err != nil {
 		return opError(err)
@@ -124,6 +132,10 @@ func (p *Portal) apiAddDomain(c *fiber.Ctx) error {
 	_, id, _ := sessionOf(c)
 	p.cfg.Logf("portal: %s added the custom domain %s to %s (redirect %v, DNS check skipped %v)", id.User, in.Name, rec.ID, in.Redirect, in.Force)
 	out := p.appDomains(rec)
+	if check != nil {
+		local := check.Localize(p.localizer(c))
+		check = &local
+	}
 	out.Check = check
 	return c.Status(fiber.StatusCreated).JSON(out)
 }

@@ -377,11 +377,9 @@ func (p *Portal) apiInstall(c *fiber.Ctx) error {
 		return opError(err)
 	}
 	if len(app.Hazards) > 0 && !req.ApproveHazards {
-		var list []string
-		for _, h := range app.Hazards {
-			list = append(list, h.String())
-		}
-		return &statusError{code: fiber.StatusForbidden, err: i18n.Errorf(nil, "{{.App}} needs your approval of settings that endanger this machine: {{.Hazards}}", "App", app.ID, "Hazards", strings.Join(list, "; "))}
+		// The hazards in the request's language (Hazard.String in English).
+		list := localHazards(p.localizer(c), app.Hazards, "", "; ")
+		return &statusError{code: fiber.StatusForbidden, err: i18n.Errorf(nil, "{{.App}} needs your approval of settings that endanger this machine: {{.Hazards}}", "App", app.ID, "Hazards", list)}
 	}
 	if err := appctl.CheckValues(app, req.Values); err != nil {
 		return opError(err)

@@ -215,7 +215,12 @@ func english(lc *i18n.Localizer) bool { return lc.Lang == i18n.Languages[0].Tag 
 // localEvent is e for a page in lc's language: its message translated when
 // it is a catalog message (appctl sets MsgID and Args; see appctl.say).
 func localEvent(lc *i18n.Localizer, e appctl.Event) appctl.Event {
-	if e.MsgID != "" && !english(lc) {
+	if e.MsgID == "" || english(lc) {
+		return e
+	}
+	if e.Message == "" && e.Status == e.Text().English() { // the status is the message (appctl.sayStatus)
+		e.Status = lc.Msg(e.Text())
+	} else {
 		e.Message = lc.Msg(e.Text())
 	}
 	return e
@@ -284,6 +289,10 @@ func localDetail(lc *i18n.Localizer, d *AppDetail) {
 // so a translation never says more than the English page would (an
 // internal error behind a generic public message stays generic).
 func errorText(lc *i18n.Localizer, err error, shown string) string {
+	var he *appctl.HazardError
+	if !english(lc) && errors.As(err, &he) && strings.HasSuffix(shown, he.Error()) {
+		return localHazardError(lc, he) // hazard_lines.go
+	}
 	var le i18n.Localized
 	if !english(lc) && err != nil && errors.As(err, &le) {
 		if m := le.Message(); m.ID != "" && strings.HasSuffix(shown, m.English()) {

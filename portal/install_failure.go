@@ -5,10 +5,12 @@
 package portal
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/stackhub/stackhub/appctl"
+	"github.com/stackhub/stackhub/internal/i18n"
 )
 
 // PhaseEvidence is the progress event of a failed install that carries one
@@ -38,6 +40,22 @@ func (p *Portal) failureEvidence(id string, since time.Time, err error, progress
 type evidencedError struct {
 	err error
 	msg string
+	// text is msg as a catalog message, when it is one (a failed update's
+	// outcome); else the message of err is the one to translate.
+	text i18n.Msg
+}
+
+// Message is the error's catalog message (see i18n.Localized): text, or
+// that of the error it wraps (an install's appctl error).
+func (e *evidencedError) Message() i18n.Msg {
+	if e.text.ID != "" {
+		return e.text
+	}
+	var le i18n.Localized
+	if errors.As(e.err, &le) {
+		return le.Message()
+	}
+	return i18n.Msg{}
 }
 
 func (e *evidencedError) Error() string { return e.msg }

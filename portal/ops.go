@@ -87,7 +87,7 @@ func (op *operation) finish(err error) {
 		ev := appctl.Event{Time: time.Now(), App: op.App, Phase: appctl.PhaseError, Code: statusOf(err), Message: err.Error()}
 		var le i18n.Localized
 		if errors.As(err, &le) && strings.HasSuffix(ev.Message, le.Message().English()) {
-			ev.MsgID, ev.Args = le.Message().ID, le.Message().Args
+			ev.MsgID, ev.Args, ev.Words = le.Message().ID, le.Message().Args, le.Message().Words
 		}
 		op.add(ev)
 	}

@@ -76,7 +76,7 @@ func (p *Portal) passkeyLoginFinish(c *fiber.Ctx, pk *auth.Passkeys) error {
 	ns, who, err := pk.FinishLogin(c.FormValue("token"), []byte(c.FormValue("credential")), clientIP(c))
 	if err != nil {
 		p.cfg.Logf("portal: passkey sign-in from %s refused: %v", clientIP(c), err)
-		return fiber.NewError(refusalStatus(c, err), auth.PublicMessage(err))
+		return fiber.NewError(refusalStatus(c, err), p.publicMessage(c, err))
 	}
 	p.cfg.Logf("portal: %s signed in with a passkey from %s", who, clientIP(c))
 	p.startSession(c, ns)
@@ -100,7 +100,7 @@ func (p *Portal) passkeyAddBegin(c *fiber.Ctx, pk *auth.Passkeys) error {
 	_, id, _ := sessionOf(c)
 	opts, tok, err := pk.BeginRegistration(id.User)
 	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, auth.PublicMessage(err))
+		return fiber.NewError(fiber.StatusBadRequest, p.publicMessage(c, err))
 	}
 	return c.JSON(ceremonyJSON{Options: opts, Token: tok})
 }
@@ -110,7 +110,7 @@ func (p *Portal) passkeyAddFinish(c *fiber.Ctx, pk *auth.Passkeys) error {
 	info, err := pk.FinishRegistration(id.User, c.FormValue("token"), c.FormValue("name"), []byte(c.FormValue("credential")))
 	if err != nil {
 		p.cfg.Logf("portal: passkey registration of %s refused: %v", id.User, err)
-		return fiber.NewError(fiber.StatusBadRequest, auth.PublicMessage(err))
+		return fiber.NewError(fiber.StatusBadRequest, p.publicMessage(c, err))
 	}
 	p.cfg.Logf("portal: %s added passkey %q", id.User, info.Name)
 	return c.JSON(info)
@@ -120,7 +120,7 @@ func (p *Portal) passkeyDelete(c *fiber.Ctx, pk *auth.Passkeys) error {
 	_, id, _ := sessionOf(c)
 	if err := pk.Remove(id.User, c.Params("id")); err != nil {
 		if errors.Is(err, auth.ErrPasskeyNotFound) {
-			return fiber.NewError(fiber.StatusNotFound, auth.PublicMessage(err))
+			return fiber.NewError(fiber.StatusNotFound, p.publicMessage(c, err))
 		}
 		return err
 	}

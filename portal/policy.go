@@ -5,11 +5,12 @@ package portal
 
 import (
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/stackhub/stackhub/appctl"
 	"github.com/stackhub/stackhub/internal/auth"
+	"github.com/stackhub/stackhub/internal/i18n"
 	"github.com/stackhub/stackhub/internal/registry"
 )
 
@@ -30,15 +31,24 @@ func SplitList(s string) []string {
 func message(err error) string {
 	var ie InputError
 	if errors.As(err, &ie) {
-		return string(ie)
+		return ie.Error()
 	}
 	return auth.PublicMessage(err)
 }
 
-// InputError is a refused input, with a message for the user.
-type InputError string
+// InputError is a refused input, with a catalog message for the user: its
+// Error() is the English text, and the portal says it in the page's
+// language (it is an i18n.Localized).
+type InputError struct{ msg i18n.Msg }
 
-func (e InputError) Error() string { return string(e) }
+// inputError is the InputError of the catalog message id with its args
+// (name/value pairs, see i18n.M).
+func inputError(id string, kv ...any) InputError { return InputError{i18n.M(id, kv...)} }
+
+func (e InputError) Error() string { return e.msg.English() }
+
+// Message is the error's catalog message (see i18n.Localized).
+func (e InputError) Message() i18n.Msg { return e.msg }
 
 // PolicyStore keeps an app's access policy and publishes it to the gate;
 // the platform's is appctl.Manager, which saves it with the app's record.
@@ -54,7 +64,7 @@ func SetPolicy(store PolicyStore, app string, pol registry.Policy) error {
 	case "":
 		pol.Access = registry.Private
 	default:
-		return InputError(fmt.Sprintf("access must be private, restricted or public, not %q", pol.Access))
+		return inputError("access must be private, restricted or public, not {{.Access}}", "Access", strconv.Quote(string(pol.Access)))
 	}
 	for i, u := range pol.Users {
 		n, err := auth.NormalizeUsername(u)
@@ -72,12 +82,12 @@ func SetPolicy(store PolicyStore, app string, pol registry.Policy) error {
 	}
 	for _, pp := range pol.PublicPaths {
 		if !strings.HasPrefix(pp, "/") || strings.ContainsAny(pp, " \\%") {
-			return InputError(fmt.Sprintf("path exception %q must be a path starting with /", pp))
+			return inputError("path exception {{.Path}} must be a path starting with /", "Path", strconv.Quote(pp))
 		}
 	}
 	if err := store.SetPolicy(app, pol); err != nil {
 		if errors.Is(err, appctl.ErrNotInstalled) {
-			return InputError(fmt.Sprintf("no app %q is installed", app))
+			return inputError("no app {{.App}} is installed", "App", strconv.Quote(app))
 		}
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/stackhub/stackhub/internal/i18n"
 )
 
 // Resolver returns the resolver a check asks: the DNS server at addr
@@ -48,6 +50,29 @@ type Result struct {
 	OK bool `json:"ok"`
 	// Problem explains a name that does not point at the box.
 	Problem string `json:"problem,omitempty"`
+	// ProblemMsg and RecordMsg are Problem and Record as catalog messages
+	// (Record's only when it is a sentence, not a record), for the portal
+	// to show in the page's language (see Localize).
+	ProblemMsg i18n.Msg `json:"-"`
+	RecordMsg  i18n.Msg `json:"-"`
+}
+
+// problem sets the result's Problem to the catalog message id with its
+// args (name/value pairs, see i18n.M).
+func (r *Result) problem(id string, kv ...any) {
+	r.ProblemMsg = i18n.M(id, kv...)
+	r.Problem = r.ProblemMsg.English()
+}
+
+// Localize is r with its Problem and Record said by lc.
+func (r Result) Localize(lc *i18n.Localizer) Result {
+	if r.ProblemMsg.ID != "" {
+		r.Problem = lc.Msg(r.ProblemMsg)
+	}
+	if r.RecordMsg.ID != "" {
+		r.Record = lc.Msg(r.RecordMsg)
+	}
+	return r
 }
 
 // Explain is the message for a user: what to create, what is there now.
@@ -102,7 +127,8 @@ func Check(ctx context.Context, r *net.Resolver, name, appHost, baseDomain strin
 			}
 			res.Record = strings.Join(rec, " and ")
 		} else {
-			res.Record = fmt.Sprintf("%s. A <this box's public address> (an apex name cannot be a CNAME)", name)
+			res.RecordMsg = i18n.M("{{.Name}}. A <this box's public address> (an apex name cannot be a CNAME)", "Name", name)
+			res.Record = res.RecordMsg.English()
 		}
 	} else {
 		res.Record = fmt.Sprintf("%s. CNAME %s.", name, appHost)
@@ -123,16 +149,16 @@ func Check(ctx context.Context, r *net.Resolver, name, appHost, baseDomain strin
 	case err != nil:
 		var dnsErr *net.DNSError
 		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-			res.Problem = "the name does not exist in DNS yet"
+			res.problem("the name does not exist in DNS yet")
 		} else {
-			res.Problem = "it could not be resolved: " + err.Error()
+			res.problem("it could not be resolved: {{.Err}}", "Err", err)
 		}
 	case boxErr != nil:
-		res.Problem = fmt.Sprintf("the app's own address %s could not be resolved to compare (%v)", appHost, boxErr)
+		res.problem("the app's own address {{.Host}} could not be resolved to compare ({{.Err}})", "Host", appHost, "Err", boxErr)
 	case slices.ContainsFunc(addrs, func(a string) bool { return slices.Contains(box, a) }):
 		res.OK = true
 	default:
-		res.Problem = fmt.Sprintf("it resolves to %s, and this box is at %s", strings.Join(addrs, ", "), strings.Join(box, ", "))
+		res.problem("it resolves to {{.Addresses}}, and this box is at {{.Box}}", "Addresses", strings.Join(addrs, ", "), "Box", strings.Join(box, ", "))
 	}
 	return res
 }

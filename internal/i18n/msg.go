@@ -14,16 +14,30 @@ import (
 type Msg struct {
 	ID   string            `json:"msg_id,omitempty"`
 	Args map[string]string `json:"args,omitempty"`
+	// Words are the names of the args whose values are words of the
+	// catalog themselves (an app's state: "removing"), translated before
+	// they fill the message (see Word).
+	Words []string `json:"words,omitempty"`
 }
 
+// Word is an arg value of M that is a catalog text of its own (an app's
+// state such as "removing", which the status pills translate too): the
+// English message says it as is, other languages say its translation.
+type Word string
+
 // M makes the message id with args given as name/value pairs ("Name",
-// rec.Name, "URL", rec.URL); values are formatted with fmt.Sprint.
+// rec.Name, "URL", rec.URL); values are formatted with fmt.Sprint, and a
+// Word value is translated with the message (see Word).
 func M(id string, kv ...any) Msg {
 	m := Msg{ID: id}
 	if len(kv) > 1 {
 		m.Args = make(map[string]string, len(kv)/2)
 		for i := 0; i+1 < len(kv); i += 2 {
-			m.Args[fmt.Sprint(kv[i])] = fmt.Sprint(kv[i+1])
+			name := fmt.Sprint(kv[i])
+			m.Args[name] = fmt.Sprint(kv[i+1])
+			if _, ok := kv[i+1].(Word); ok {
+				m.Words = append(m.Words, name)
+			}
 		}
 	}
 	return m
@@ -34,13 +48,26 @@ func M(id string, kv ...any) Msg {
 // the logs even when the catalog lacks it.
 func (m Msg) English() string { return fill(m.ID, m.Args) }
 
-// pairs are the message's args as the name/value pairs T takes.
-func (m Msg) pairs() []any {
+// pairs are the message's args as the name/value pairs T takes, its
+// Words translated by lc.
+func (m Msg) pairs(lc *Localizer) []any {
 	out := make([]any, 0, 2*len(m.Args))
 	for k, v := range m.Args {
+		if contains(m.Words, k) {
+			v = lc.T(v)
+		}
 		out = append(out, k, v)
 	}
 	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // Msg translates m: the catalog's text of its ID with its args, or its
@@ -49,7 +76,7 @@ func (lc *Localizer) Msg(m Msg) string {
 	if m.ID == "" {
 		return ""
 	}
-	if s := lc.T(m.ID, m.pairs()...); s != m.ID || !strings.Contains(m.ID, "{{") {
+	if s := lc.T(m.ID, m.pairs(lc)...); s != m.ID || !strings.Contains(m.ID, "{{") {
 		return s
 	}
 	return m.English()

@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -65,8 +66,8 @@ func TestErrorWrapsAndIsFound(t *testing.T) {
 // them, with the position of the message ID among their arguments (the
 // name/value pairs follow it).
 var (
-	sources  = []string{"../../appctl", "../../stores", "../auth", "../../portal"}
-	msgCalls = map[string]int{"say": 1, "errorf": 1, "M": 0, "Errorf": 1, "eventSay": 2, "msgError": 1}
+	sources  = []string{"../../appctl", "../../stores", "../auth", "../../portal", "../../backup", "../domains"}
+	msgCalls = map[string]int{"say": 1, "sayStatus": 1, "errorf": 1, "M": 0, "Errorf": 1, "eventSay": 2, "msgError": 1, "inputError": 0, "problem": 0}
 )
 
 // foundMsg is a catalog message made in Go code: its ID, the arg names
@@ -154,15 +155,6 @@ func placeholders(s string) []string {
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Every message Go code makes (appctl's progress and errors, the stores'
 // and the sign-in's errors) is in both catalogs; its args are the
 // message's placeholders; and Chinese renders it with every arg's value
@@ -225,5 +217,29 @@ func TestMadeMessagesAreTranslated(t *testing.T) {
 		if strings.Contains(got, "{{") || strings.Contains(got, "<no value>") {
 			t.Errorf("zh-CN %q = %q", m.id, got)
 		}
+	}
+}
+
+// A Word arg (an app's state) stays as is in English and is said in the
+// page's language in Chinese, through JSON too (events are stored).
+func TestWordArgsAreTranslated(t *testing.T) {
+	m := M("app {{.App}} is {{.State}}, not installed", "App", "notes", "State", Word("removing"))
+	if got, want := m.English(), "app notes is removing, not installed"; got != want {
+		t.Errorf("English = %q, want %q", got, want)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Msg
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	got := New("zh-CN").Msg(back)
+	if !strings.Contains(got, "删除中") || strings.Contains(got, "removing") || !strings.Contains(got, "notes") {
+		t.Errorf("zh-CN = %q", got)
+	}
+	if got := New("en").Msg(back); got != m.English() {
+		t.Errorf("en = %q", got)
 	}
 }

@@ -97,6 +97,14 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 
   // Snapshots, each with Restore.
+  // reasonText is a snapshot's reason (its tag: manual, schedule …) in the
+  // page's language; an unknown one as it is.
+  function reasonText(r) {
+    var known = { manual: SH.t("manual"), schedule: SH.t("schedule"), "pre-update": SH.t("pre-update"),
+      clone: SH.t("clone"), move: SH.t("move"), box: SH.t("box") };
+    return known[r] || r;
+  }
+
   function listSnapshots() {
     showError(backupErr, "");
     return SH.api("GET", base + "/backups").then(function (r) {
@@ -109,7 +117,7 @@ document.addEventListener("DOMContentLoaded", function () {
         tr.appendChild(SH.el("td", "", s.short_id));
         tr.appendChild(SH.el("td", "", when(s.time)));
         tr.appendChild(SH.el("td", "", s.version || "–"));
-        tr.appendChild(SH.el("td", "", s.reason || "–"));
+        tr.appendChild(SH.el("td", "", s.reason ? reasonText(s.reason) : "–"));
         var td = SH.el("td");
         var b = SH.el("button", "btn secondary small", SH.t("Restore"));
         b.type = "button";
