@@ -154,7 +154,17 @@ func (p *Passkeys) forgetRemovedUser(name string) {
 	})
 }
 
-// record reads the user's passkey record in t, creating its handle (not
+// userPasskeysTxn reads user name's passkey record in t (see
+// passkeyRecordTxn); ErrUserNotFound when there is no such user.
+func userPasskeysTxn(t *kv.Txn, name string) (*passkeyRecord, error) {
+	var u userRecord
+	if err := getUser(t, name, &u); err != nil {
+		return nil, err
+	}
+	return passkeyRecordTxn(t, name, &u)
+}
+
+// passkeyRecordTxn reads the user's passkey record in t, creating its handle (not
 // stored until a passkey is) when there is none. A record left by a removed
 // user of the same name is ignored.
 func passkeyRecordTxn(t *kv.Txn, name string, u *userRecord) (*passkeyRecord, error) {
@@ -216,12 +226,8 @@ func (p *Passkeys) take(tok string) (*ceremony, bool) {
 func (p *Passkeys) BeginRegistration(name string) ([]byte, string, error) {
 	var rec *passkeyRecord
 	err := p.s.db.View(func(t *kv.Txn) error {
-		var u userRecord
-		if err := getUser(t, name, &u); err != nil {
-			return err
-		}
 		var err error
-		rec, err = passkeyRecordTxn(t, name, &u)
+		rec, err = userPasskeysTxn(t, name)
 		return err
 	})
 	if err != nil {
@@ -264,11 +270,7 @@ func (p *Passkeys) FinishRegistration(name, token, label string, body []byte) (P
 	p.s.mu.Lock()
 	defer p.s.mu.Unlock()
 	err = p.s.db.Update(func(t *kv.Txn) error {
-		var u userRecord
-		if err := getUser(t, name, &u); err != nil {
-			return err
-		}
-		rec, err := passkeyRecordTxn(t, name, &u)
+		rec, err := userPasskeysTxn(t, name)
 		if err != nil {
 			return err
 		}
@@ -311,11 +313,7 @@ func (p *Passkeys) List(name string) ([]PasskeyInfo, error) {
 func (s *Service) PasskeysOf(name string) ([]PasskeyInfo, error) {
 	var out []PasskeyInfo
 	err := s.db.View(func(t *kv.Txn) error {
-		var u userRecord
-		if err := getUser(t, name, &u); err != nil {
-			return err
-		}
-		rec, err := passkeyRecordTxn(t, name, &u)
+		rec, err := userPasskeysTxn(t, name)
 		if err != nil {
 			return err
 		}
@@ -332,11 +330,7 @@ func (p *Passkeys) Remove(name, id string) error {
 	p.s.mu.Lock()
 	defer p.s.mu.Unlock()
 	err := p.s.db.Update(func(t *kv.Txn) error {
-		var u userRecord
-		if err := getUser(t, name, &u); err != nil {
-			return err
-		}
-		rec, err := passkeyRecordTxn(t, name, &u)
+		rec, err := userPasskeysTxn(t, name)
 		if err != nil {
 			return err
 		}
@@ -399,11 +393,7 @@ func (p *Passkeys) FinishLogin(token string, body []byte, clientIP string) (NewS
 		if err := checkUserTxn(t, name); err != nil {
 			return err
 		}
-		var u userRecord
-		if err := getUser(t, name, &u); err != nil {
-			return err
-		}
-		rec, err := passkeyRecordTxn(t, name, &u)
+		rec, err := userPasskeysTxn(t, name)
 		if err != nil {
 			return err
 		}
